@@ -1,0 +1,47 @@
+"""Where the project's data lives and the engine's limits, overridable from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Root of the project checkout (…/keywords/invoicebot/config.py -> …).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+RESOURCES_DIR = Path(os.environ.get("INVOICEBOT_RESOURCES", PROJECT_ROOT / "resources"))
+MODELS_DIR = Path(os.environ.get("INVOICEBOT_MODELS", PROJECT_ROOT / "models"))
+VOCABULARY_DIR = RESOURCES_DIR / "vocabulary"
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name}={raw!r} must be a whole number") from exc
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    """Limits and options of the document readers."""
+
+    max_pages: int = 200  # a longer document is refused (TooManyPages)
+    max_image_pixels: int = 100_000_000  # larger images are refused (decompression bombs)
+    max_file_bytes: int = 100 * 1024 * 1024
+    ocr_dpi: int = 300
+    ocr_languages: str = "eng+deu+fra+nld+spa+ita+pol"
+    min_text_words: int = 3  # a PDF page with fewer text-layer words is OCR'd
+    detect_rotation: bool = True
+
+    @classmethod
+    def from_env(cls) -> ReaderSettings:
+        d = cls()
+        return cls(
+            max_pages=_env_int("INVOICEBOT_MAX_PAGES", d.max_pages),
+            max_image_pixels=_env_int("INVOICEBOT_MAX_IMAGE_PIXELS", d.max_image_pixels),
+            max_file_bytes=_env_int("INVOICEBOT_MAX_FILE_BYTES", d.max_file_bytes),
+            ocr_dpi=_env_int("INVOICEBOT_OCR_DPI", d.ocr_dpi),
+            ocr_languages=os.environ.get("INVOICEBOT_OCR_LANGUAGES", d.ocr_languages),
+        )
