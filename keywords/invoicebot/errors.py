@@ -53,6 +53,18 @@ class ImageTooLarge(DocumentError):
     code = "IMAGE_TOO_LARGE"
 
 
+class FileTooLarge(DocumentError):
+    """The file is larger than the reader's size limit (any type, not only images)."""
+
+    code = "FILE_TOO_LARGE"
+
+
+class DocumentNotFound(InvoiceBotError, FileNotFoundError):
+    """No document file at the given path (missing, or a folder): the caller passed a wrong path."""
+
+    code = "NOT_FOUND"
+
+
 class OcrUnavailable(InvoiceBotError):
     """Tesseract is missing or failed: the set-up is wrong, not the document."""
 

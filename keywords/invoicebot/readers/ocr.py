@@ -1,0 +1,187 @@
+"""OCR of page images with Tesseract 5 (through pytesseract): words, boxes, confidences, rotation."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytesseract
+from PIL import Image
+
+from invoicebot.errors import OcrUnavailable
+from invoicebot.readers.grouping import RawWord, build_words
+from invoicebot.schema import Word
+
+log = logging.getLogger("invoicebot.readers")
+
+INSTALL_HINT = (
+    "install Tesseract 5 with its language packs (Debian/Ubuntu: "
+    "`apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd`, or run `make setup`), "
+    "or point TESSERACT_CMD at the tesseract program"
+)
+
+#: A page whose first OCR pass gives fewer good words than this is checked for rotation.
+_MIN_GOOD_WORDS = 8
+_GOOD_CONF = 0.6
+_OSD_MAX_SIDE = 2000  # OSD needs no more pixels than this; a smaller image is faster to check
+
+
+def _configure() -> None:
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    cmd = os.environ.get("TESSERACT_CMD")
+    if cmd:
+        pytesseract.pytesseract.tesseract_cmd = cmd
+
+
+@functools.lru_cache(maxsize=1)
+def installed_languages() -> frozenset[str]:
+    """Languages the installed Tesseract knows (``tesseract --list-langs``)."""
+    _configure()
+    try:
+        langs = pytesseract.get_languages(config="")
+    except (pytesseract.TesseractNotFoundError, OSError) as exc:
+        raise OcrUnavailable(f"Tesseract OCR is not installed or not on the PATH; {INSTALL_HINT}.") from exc
+    return frozenset(langs)
+
+
+@functools.lru_cache(maxsize=16)
+def resolve_languages(requested: str) -> str:
+    """The ``+``-joined subset of ``requested`` that is installed, so that a machine with fewer
+    language packs still works.  Raises OcrUnavailable when none is."""
+    have = installed_languages()
+    wanted = [x for x in requested.replace(",", "+").split("+") if x.strip()]
+    usable = [x.strip() for x in wanted if x.strip() in have]
+    missing = [x.strip() for x in wanted if x.strip() not in have]
+    if missing:
+        log.warning(
+            "OCR languages %s are not installed and are skipped (installed: %s); "
+            "install tesseract-ocr-<lang> packages to use them",
+            "+".join(missing),
+            ", ".join(sorted(have)) or "none",
+        )
+    if not usable:
+        raise OcrUnavailable(
+            f"none of the OCR languages {requested!r} is installed in Tesseract "
+            f"(installed: {', '.join(sorted(have)) or 'none'}); {INSTALL_HINT}."
+        )
+    return "+".join(usable)
+
+
+def _data(image_path: str, lang: str, dpi: int) -> dict[str, list]:
+    try:
+        return pytesseract.image_to_data(
+            image_path, lang=lang, config=f"--dpi {dpi}", output_type=pytesseract.Output.DICT
+        )
+    except pytesseract.TesseractNotFoundError as exc:
+        raise OcrUnavailable(f"Tesseract OCR is not installed or not on the PATH; {INSTALL_HINT}.") from exc
+    except pytesseract.TesseractError as exc:
+        raise OcrUnavailable(
+            f"Tesseract failed on a page image ({exc.message.strip() or exc.status}); "
+            "check the Tesseract installation (`tesseract --version`) and retry."
+        ) from exc
+
+
+def _raw_words(data: dict[str, list]) -> list[RawWord]:
+    out: list[RawWord] = []
+    for i, text in enumerate(data["text"]):
+        if data["level"][i] != 5:
+            continue
+        text = text.strip()
+        if not text:
+            continue
+        conf = float(data["conf"][i])
+        if conf < 0:
+            continue
+        left, top = float(data["left"][i]), float(data["top"][i])
+        block = (data["block_num"][i], data["par_num"][i])
+        out.append(
+            RawWord(
+                text=text,
+                x0=left,
+                top=top,
+                x1=left + float(data["width"][i]),
+                bottom=top + float(data["height"][i]),
+                confidence=min(1.0, conf / 100.0),
+                unit=(*block, data["line_num"][i]),
+                block=block,
+            )
+        )
+    return out
+
+
+def _good_words(words: list[RawWord]) -> int:
+    return sum(1 for w in words if w.confidence >= _GOOD_CONF and len(w.text) >= 2 and any(c.isalnum() for c in w.text))
+
+
+def _score(words: list[RawWord]) -> float:
+    return sum(w.confidence for w in words if w.confidence >= _GOOD_CONF and any(c.isalnum() for c in w.text))
+
+
+def detect_rotation(image: Image.Image, tmpdir: str, dpi: int) -> int:
+    """Degrees (0, 90, 180, 270, counter-clockwise as PIL's ``rotate``) that turn ``image`` upright,
+    from Tesseract's orientation detection (``--psm 0``).  0 when OSD cannot tell (little text)."""
+    small = image
+    scale = 1.0
+    if max(image.size) > _OSD_MAX_SIDE:
+        scale = _OSD_MAX_SIDE / max(image.size)
+        small = image.resize((max(1, int(image.width * scale)), max(1, int(image.height * scale))))
+    path = str(Path(tmpdir) / "osd.pgm")
+    small.save(path)
+    try:
+        osd = pytesseract.image_to_osd(
+            path, config=f"--psm 0 --dpi {max(70, int(dpi * scale))}", output_type=pytesseract.Output.DICT
+        )
+    except pytesseract.TesseractNotFoundError as exc:
+        raise OcrUnavailable(f"Tesseract OCR is not installed or not on the PATH; {INSTALL_HINT}.") from exc
+    except pytesseract.TesseractError as exc:
+        log.debug("orientation detection gave up (%s); keeping the page as it is", exc.message.strip())
+        return 0
+    rotate = int(osd.get("rotate", 0)) % 360
+    if rotate and float(osd.get("orientation_conf", 0.0)) < 1.0:
+        log.debug("orientation detection unsure (%s); keeping the page as it is", osd)
+        return 0
+    # Tesseract's "Rotate" is clockwise; PIL rotates counter-clockwise.
+    return (360 - rotate) % 360
+
+
+def ocr_image(
+    image: Image.Image,
+    *,
+    page: int,
+    dpi: int,
+    languages: str,
+    detect_rotation_: bool = True,
+    unit_per_pixel: float = 1.0,
+) -> tuple[list[Word], int, float, float]:
+    """OCR one page image.  Returns (words, rotation, width, height), with width and height of the
+    upright page in page units (``unit_per_pixel``: 72/dpi for a rendered PDF page, 1 for an image)."""
+    _configure()
+    lang = resolve_languages(languages)
+    if image.mode not in ("L", "1"):
+        image = image.convert("L")
+    tmpdir = tempfile.mkdtemp(prefix="invoicebot-ocr-")
+    try:
+        # An uncompressed PGM is written in milliseconds; Tesseract reads it directly.
+        path = str(Path(tmpdir) / "page.pgm")
+        image.save(path)
+        raw = _data(path, lang, dpi)
+        words = _raw_words(raw)
+        rotation = 0
+        if detect_rotation_ and _good_words(words) < _MIN_GOOD_WORDS:
+            angle = detect_rotation(image, tmpdir, dpi)
+            if angle:
+                turned = image.rotate(angle, expand=True)
+                turned.save(path)
+                turned_words = _raw_words(_data(path, lang, dpi))
+                if _score(turned_words) > _score(words):
+                    image, words, rotation = turned, turned_words, angle
+                    log.info("page %d was turned %d degrees to read it upright", page, angle)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    width, height = image.size
+    built = build_words(words, width=width, height=height, page=page, source="ocr", merge_letter_spacing=False)
+    return built, rotation, width * unit_per_pixel, height * unit_per_pixel
