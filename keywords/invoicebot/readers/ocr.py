@@ -24,8 +24,8 @@ INSTALL_HINT = (
     "or point TESSERACT_CMD at the tesseract program"
 )
 
-#: A page whose first OCR pass gives fewer good words than this is checked for rotation.
-_MIN_GOOD_WORDS = 8
+#: A page whose first OCR pass has a lower mean word confidence than this is checked for rotation.
+_LOW_MEAN_CONF = 0.5
 _GOOD_CONF = 0.6
 _OSD_MAX_SIDE = 2000  # OSD needs no more pixels than this; a smaller image is faster to check
 
@@ -113,12 +113,28 @@ def _raw_words(data: dict[str, list]) -> list[RawWord]:
     return out
 
 
-def _good_words(words: list[RawWord]) -> int:
-    return sum(1 for w in words if w.confidence >= _GOOD_CONF and len(w.text) >= 2 and any(c.isalnum() for c in w.text))
+def needs_turning(words: list[RawWord]) -> tuple[bool, bool]:
+    """(turn?, sideways?) from the first OCR pass.  A page read sideways gives word boxes taller than
+    wide; one read upside down gives words of low confidence.  Too little text: leave it be."""
+    long = [w for w in words if len(w.text) >= 3]
+    if len(long) < 3:
+        return False, False
+    tall = sum(1 for w in long if (w.bottom - w.top) > (w.x1 - w.x0)) / len(long)
+    mean_conf = sum(w.confidence for w in long) / len(long)
+    sideways = tall > 0.5
+    return sideways or mean_conf < _LOW_MEAN_CONF, sideways
 
 
 def _score(words: list[RawWord]) -> float:
-    return sum(w.confidence for w in words if w.confidence >= _GOOD_CONF and any(c.isalnum() for c in w.text))
+    """How well a page was read: the confidence summed over confident words that lie flat (a page
+    read sideways gives confident-looking words in boxes taller than wide)."""
+    return sum(
+        w.confidence
+        for w in words
+        if w.confidence >= _GOOD_CONF
+        and any(c.isalnum() for c in w.text)
+        and not (len(w.text) >= 3 and (w.bottom - w.top) > (w.x1 - w.x0))
+    )
 
 
 def detect_rotation(image: Image.Image, tmpdir: str, dpi: int) -> int:
@@ -171,15 +187,22 @@ def ocr_image(
         raw = _data(path, lang, dpi)
         words = _raw_words(raw)
         rotation = 0
-        if detect_rotation_ and _good_words(words) < _MIN_GOOD_WORDS:
+        turn, sideways = needs_turning(words) if detect_rotation_ else (False, False)
+        if turn:
             angle = detect_rotation(image, tmpdir, dpi)
-            if angle:
-                turned = image.rotate(angle, expand=True)
+            # OSD gives up on pages with little text: then try the likely turns and keep the best read.
+            candidates = [angle] if angle else ([90, 270] if sideways else [180])
+            best = _score(words)
+            original = image
+            for candidate in candidates:
+                turned = original.rotate(candidate, expand=True)
                 turned.save(path)
                 turned_words = _raw_words(_data(path, lang, dpi))
-                if _score(turned_words) > _score(words):
-                    image, words, rotation = turned, turned_words, angle
-                    log.info("page %d was turned %d degrees to read it upright", page, angle)
+                if _score(turned_words) > best:
+                    best = _score(turned_words)
+                    image, words, rotation = turned, turned_words, candidate
+            if rotation:
+                log.info("page %d was turned %d degrees to read it upright", page, rotation)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     width, height = image.size
