@@ -7,6 +7,12 @@ Logic lives in the engine (``invoicebot``); the components here are thin.
 | ``model_dir`` | Folder of the trained model; default: the project's ``models/`` build. |
 | ``vocabulary_dir`` | Folder of the vocabulary YAML files; default: ``resources/vocabulary``. |
 | ``confidence_threshold`` | Fields below this confidence send the invoice to review (default 0.80). |
+| ``extractor`` | ``auto`` (the trained model when built, else the rules), ``model`` or ``rules``. |
+| ``report_dir`` | Folder of the run report; default ``${OUTPUT_DIR}/report``. |
+| ``review_dir`` | Folder of the review packages; default ``${OUTPUT_DIR}/review``. |
+| ``ledger`` | File of documents already taken (duplicate check); default ``var/state/invoice-ledger.jsonl``. |
+
+Values of IBANs and tax ids are masked in everything the keywords log.
 
 Example:
 | ***** Settings *****
@@ -15,9 +21,8 @@ Example:
 
 from __future__ import annotations
 
-from robotlibcore import DynamicCore
-
 from invoicebot import __version__
+from robotlibcore import DynamicCore
 
 from .base import LibraryContext
 from .components import load_components
@@ -29,7 +34,10 @@ class InvoiceLibrary(DynamicCore):
     ROBOT_LIBRARY_DOC_FORMAT = "ROBOT"
 
     def __init__(self, model_dir: str | None = None, vocabulary_dir: str | None = None,
-                 confidence_threshold: float = 0.80):
-        self.ctx = LibraryContext(model_dir=model_dir, vocabulary_dir=vocabulary_dir,
-                                  confidence_threshold=float(confidence_threshold))
+                 confidence_threshold: float = 0.80, extractor: str = "auto", report_dir: str | None = None,
+                 review_dir: str | None = None, ledger: str | None = None):
+        self.ctx = LibraryContext(model_dir=model_dir or None, vocabulary_dir=vocabulary_dir or None,
+                                  confidence_threshold=float(confidence_threshold), extractor=extractor,
+                                  report_dir=report_dir or None, review_dir=review_dir or None,
+                                  ledger=ledger or None)
         DynamicCore.__init__(self, load_components(self.ctx))

@@ -13,6 +13,7 @@ COMPONENTS = (
     ("review", "ReviewKeywords"),
     ("model", "ModelKeywords"),
     ("accounting", "AccountingKeywords"),
+    ("workitems", "WorkItemKeywords"),
 )
 
 

@@ -1,0 +1,219 @@
+"""Keywords between the mailbox and the work item queue, and the run report."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from invoicebot.masking import mask_text
+from invoicebot.report import AttachmentRecord, MailRecord, RunReport
+from robot.api import logger
+from robot.api.deco import keyword
+from robot.utils import DotDict
+
+from .base import Component, InvoiceRobotError
+from .documents import to_result
+
+#: Payload keys of an attachment work item (what the producer writes and the consumer reads).
+PAYLOAD_KEYS = ("item_key", "message_id", "sender", "subject", "date", "file_name", "sha256", "media_type",
+                "origin", "duplicate_of")
+
+
+def _get(obj: Any, name: str, default: Any = "") -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def item_key(message_id: str, sha256: str) -> str:
+    """A short, stable name for one attachment of one mail  # To ease unit testing."""
+    digest = hashlib.sha256(f"{message_id}\n{sha256}".encode()).hexdigest()[:16]
+    return f"att-{digest}"
+
+
+def attachment_payload(saved: Any, message: Any = None) -> dict[str, Any]:
+    """The work item payload of one saved (or duplicate-skipped) attachment."""
+    mid = _get(saved, "message_id") or _get(message, "message_id")
+    sha = _get(saved, "sha256")
+    payload = {
+        "item_key": item_key(mid, sha),
+        "message_id": mid,
+        "sender": _get(saved, "sender") or _get(message, "sender"),
+        "subject": _get(saved, "subject") or _get(message, "subject"),
+        "date": _get(saved, "date") or _get(message, "date"),
+        "file_name": _get(saved, "file_name"),
+        "sha256": sha,
+        "media_type": _get(saved, "media_type"),
+        "origin": _get(saved, "origin"),
+    }
+    reason = _get(saved, "reason")
+    if _get(saved, "status") == "skipped" and str(reason).startswith("duplicate"):
+        payload["duplicate_of"] = reason
+    return payload
+
+
+def is_queueable(saved: Any) -> bool:
+    """True for a saved document and for a duplicate (which is queued so that a person sees it)."""
+    status = _get(saved, "status")
+    return status == "saved" or (status == "skipped" and str(_get(saved, "reason")).startswith("duplicate"))
+
+
+class WorkItemKeywords(Component):
+    """Build work item payloads from mail, and keep the run report."""
+
+    def _report(self, report_dir: str | None) -> RunReport:
+        return RunReport(self.ctx.output_path(report_dir, self.ctx.report_dir, "report"))
+
+    @keyword
+    def reset_local_output_work_items(self) -> None:
+        """Empties the local output work item file, so that a run that queues nothing hands on nothing.
+
+        Only acts with the FileAdapter (``RPA_WORKITEMS_ADAPTER`` ending in ``FileAdapter``) and a set
+        ``RPA_OUTPUT_WORKITEM_PATH``; on an orchestrator it does nothing.
+
+        | =Arguments= | =Description= |
+        | (none) | |
+
+        Example:
+        | `Reset Local Output Work Items`
+
+        Fails when the output file cannot be written (the message names it).
+        """
+        adapter = os.environ.get("RPA_WORKITEMS_ADAPTER", "")
+        out = os.environ.get("RPA_OUTPUT_WORKITEM_PATH", "")
+        if not adapter.endswith("FileAdapter") or not out:
+            logger.info("not the local FileAdapter: nothing to reset")
+            return
+        path = Path(out)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("[]\n", encoding="utf-8")
+        except OSError as exc:
+            raise InvoiceRobotError(f"cannot write the local work item file {path}: {exc.strerror}; "
+                                    "check RPA_OUTPUT_WORKITEM_PATH") from exc
+        logger.info(f"local output work items reset: {path}")
+
+    @keyword
+    def attachment_work_item_payload(self, attachment: Any, message: Any = None) -> DotDict:
+        """Builds the work item payload of one attachment: sender, subject, date, message id, file name, hash.
+
+        | =Arguments= | =Description= |
+        | ``attachment`` | One entry of what `Save Invoice Attachments` returned. |
+        | ``message`` | The message it came from (fills what the attachment lacks). |
+
+        The payload also holds ``item_key`` (stable per mail and file) and, for a document already taken
+        before, ``duplicate_of`` with where it was first seen.
+
+        Example:
+        | ${payload} =    `Attachment Work Item Payload`    ${attachment}    ${message}
+        | Create Output Work Item    variables=${payload}    files=${attachment}[path]    save=True
+
+        Fails when the attachment has neither a message id nor a hash.
+        """
+        payload = attachment_payload(attachment, message)
+        if not payload["message_id"] and not payload["sha256"]:
+            raise InvoiceRobotError(f"attachment {payload['file_name']!r} has neither a message id nor a hash; "
+                                    "pass an entry returned by Save Invoice Attachments")
+        return DotDict(payload)
+
+    @keyword
+    def attachment_should_be_queued(self, attachment: Any) -> bool:
+        """Returns true when an attachment becomes a work item: a saved document, or a duplicate to report.
+
+        | =Arguments= | =Description= |
+        | ``attachment`` | One entry of what `Save Invoice Attachments` returned. |
+
+        Example:
+        | ${queue} =    `Attachment Should Be Queued`    ${attachment}
+
+        Fails never; an attachment without a status is not queued.
+        """
+        return is_queueable(attachment)
+
+    @keyword
+    def record_mail_in_run_report(self, message: Any, attachments: list | None = None, queued: int | None = None,
+                                  report_dir: str | None = None) -> None:
+        """Adds one mail to the run report: who, what, when, how many attachments were queued, what was skipped.
+
+        | =Arguments= | =Description= |
+        | ``message`` | A message from `List Vendor Messages`. |
+        | ``attachments`` | What `Save Invoice Attachments` returned for it (skipped parts are listed with why). |
+        | ``queued`` | Number of work items created; default: the attachments that `Attachment Should Be Queued`. |
+        | ``report_dir`` | Report folder; default: the library's ``report_dir`` or ``${OUTPUT_DIR}/report``. |
+
+        Example:
+        | `Record Mail In Run Report`    ${message}    ${saved}
+
+        Fails when the report folder cannot be written.
+        """
+        attachments = list(attachments or [])
+        n = int(queued) if queued not in (None, "") else sum(1 for a in attachments if is_queueable(a))
+        skipped = [f"{_get(a, 'file_name')}: {_get(a, 'reason')}" for a in attachments
+                   if _get(a, "status") == "skipped" and not is_queueable(a)]
+        note = "" if n else "no document attached"
+        if skipped:
+            note = (note + "; " if note else "") + "skipped " + "; ".join(skipped)
+        record = MailRecord(message_id=_get(message, "message_id"), sender=_get(message, "sender"),
+                            subject=_get(message, "subject"), mail_date=_get(message, "date"), attachments=n, note=note)
+        self._report(report_dir).add_mail(record)
+        logger.info(mask_text(f"mail {record.message_id} from {record.sender}: {n} queued. {note}"))
+
+    @keyword
+    def record_attachment_outcome(self, payload: dict, route: dict, invoice: Any = None, seconds: float = 0,
+                                  report_dir: str | None = None) -> None:
+        """Adds one attachment's end to the run report: done, review or failed, with its code and reason.
+
+        | =Arguments= | =Description= |
+        | ``payload`` | The input work item's payload. |
+        | ``route`` | The result of `Decide Invoice Route` (or a dict with ``decision``, ``code``, ``reason``). |
+        | ``invoice`` | The result of `Extract Invoice Fields`, for type, fields and confidence (optional). |
+        | ``seconds`` | Time spent on the item. |
+        | ``report_dir`` | Report folder; default: the library's ``report_dir`` or ``${OUTPUT_DIR}/report``. |
+
+        Example:
+        | `Record Attachment Outcome`    ${payload}    ${route}    ${invoice}    seconds=${elapsed}
+
+        Fails when the decision is not done, review or failed, or has no reason.
+        """
+        fields: dict[str, dict[str, Any]] = {}
+        doc_type, type_conf = None, None
+        if invoice:
+            result = to_result(invoice)
+            fields = {k: {"value": f.value, "confidence": round(f.confidence, 3)} for k, f in result.fields.items()}
+            doc_type, type_conf = result.document_type, result.document_type_confidence
+        try:
+            record = AttachmentRecord(
+                file_name=payload.get("file_name", ""), decision=route.get("decision", ""),
+                reason=route.get("reason", ""), code=route.get("code", "") or "", item_id=payload.get("item_key", ""),
+                message_id=payload.get("message_id", ""), sender=payload.get("sender", ""),
+                subject=payload.get("subject", ""), mail_date=payload.get("date", ""), sha256=payload.get("sha256", ""),
+                document_type=doc_type, type_confidence=type_conf, fields=fields, seconds=round(float(seconds), 3))
+        except ValueError as exc:
+            raise InvoiceRobotError(str(exc)) from exc
+        self._report(report_dir).add_attachment(record)
+
+    @keyword
+    def write_run_report(self, report_dir: str | None = None) -> DotDict:
+        """Renders the run report (HTML, CSV and the counts as JSON) from what was recorded so far.
+
+        | =Arguments= | =Description= |
+        | ``report_dir`` | Report folder; default: the library's ``report_dir`` or ``${OUTPUT_DIR}/report``. |
+
+        Returns a dict with the paths (``html``, ``csv``, ``json``) and the ``summary`` counts.
+
+        Example:
+        | [Teardown]    `Write Run Report`
+
+        Fails when a line of ``records.jsonl`` is damaged (the message names the line).
+        """
+        report = self._report(report_dir)
+        try:
+            paths = report.write()
+        except ValueError as exc:
+            raise InvoiceRobotError(str(exc)) from exc
+        summary = report.summary()
+        logger.info(f"run report: <a href=\"{Path(paths['html']).resolve().as_uri()}\">{paths['html']}</a> — "
+                    + ", ".join(f"{k} {v}" for k, v in summary.items() if k != "codes"), html=True)
+        return DotDict(paths, summary=summary)
