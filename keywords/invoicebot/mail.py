@@ -184,9 +184,9 @@ def sniff_media_type(data: bytes) -> str:
         return JPEG
     if head.startswith((b"II*\x00", b"MM\x00*")):
         return TIFF
-    if b"%PDF-" in head[:1024]:  # the PDF spec lets the header sit anywhere in the first 1024 bytes
+    if head.startswith(b"%PDF-"):
         return PDF
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # before the loose PDF test: a stored zip holds "%PDF-"
         with contextlib.suppress(zipfile.BadZipFile, OSError, ValueError):
             names = zipfile.ZipFile(io.BytesIO(data)).namelist()
             if "[Content_Types].xml" in names:
@@ -194,6 +194,8 @@ def sniff_media_type(data: bytes) -> str:
             if "mimetype" in names:
                 return "application/vnd.oasis.opendocument"
         return ZIP
+    if b"%PDF-" in head[:1024]:  # the PDF spec lets the header sit anywhere in the first 1024 bytes
+        return PDF
     if head.startswith((b"GIF87a", b"GIF89a")):
         return "image/gif"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
