@@ -1,0 +1,834 @@
+"""The domain vocabulary: label phrases, document-type keywords, currencies, legal forms, countries.
+
+The vocabulary is data (``resources/vocabulary/*.yaml``, edited by business analysts).  This module
+loads it, checks it (a broken file raises :class:`~invoicebot.errors.ConfigError` naming the file and
+the key path, e.g. ``resources/vocabulary/labels.yaml: fields.invoice_number.de[3]: empty phrase``)
+and offers what the extractors need:
+
+* ``labels(field)`` / ``all_labels()`` / ``other_labels(kind)``: the phrases as :class:`LabelPhrase`;
+* ``match_labels(line)``: every label phrase in a line of text, on word boundaries, longest match
+  first, as :class:`LabelMatch` with character spans (field labels and the confusable "other"
+  labels such as ``customer_number``);
+* ``match_doc_types(text)`` / ``doc_type_keywords(type)``;
+* currencies (``currency_for_symbol``, ``currencies_for_symbol``, ``find_currency_mentions``),
+  countries (``country_currency``, ``country_date_order``, ``iban_length``), legal forms
+  (``find_legal_form``, ``strip_legal_form``) and ``language_scores(text)``.
+
+How phrases are compared with text ("tokens"): the text is cut into words (letters and digits), the
+``#`` sign and ``N°``/``Nº``; other punctuation only separates words.  Words are case folded (accents
+are kept) and the spellings of "number" abbreviations (No, No., Nr, Nr., N°, Nº, Nro, Num, Núm, N., #)
+become one token.  Matching walks a token trie, so it costs a few dictionary look-ups per word.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import config
+from .errors import ConfigError
+from .schema import DOCUMENT_TYPES, HEADER_FIELDS
+
+#: The token every spelling of "number" (No, Nr., N°, #, ...) is folded to.
+NUMBER_TOKEN = "#"
+_NUMBER_WORDS = frozenset({"no", "nr", "n°", "nº", "n", "#", "num", "núm", "nro", "nbr", "№", "n.º", "n.°"})
+
+#: Words, ``#``, ``N°``/``Nº``/``N.º``; everything else separates tokens.
+_TOKEN_RE = re.compile(r"[Nn]\.?\s?[°º]|№|#|[^\W_]+")
+_LETTER_BOUNDARY_L = r"(?<![^\W\d_])"
+_LETTER_BOUNDARY_R = r"(?![^\W\d_])"
+_SNAKE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+_CODE_RE = re.compile(r"^[A-Z]{3}$")
+_DATE_ORDERS = ("DMY", "MDY", "YMD")
+
+FILES = ("languages.yaml", "labels.yaml", "document_types.yaml", "currencies.yaml", "legal_forms.yaml")
+
+
+# --------------------------------------------------------------------------------------------
+# Plain data handed out
+
+
+@dataclass(frozen=True)
+class LabelPhrase:
+    """One phrase of the vocabulary.  ``field`` is a canonical field, an other-label kind or a document type."""
+
+    text: str
+    lang: str
+    field: str
+    other: bool = False  # True for labels that are NOT canonical fields (customer_number, ...)
+
+
+@dataclass(frozen=True)
+class LabelMatch:
+    """A phrase found in a line: ``line[start:end]`` is the matched text (without trailing ':' or '.')."""
+
+    field: str
+    start: int
+    end: int
+    phrase: str  # the vocabulary phrase as written in the YAML
+    lang: str  # the first language that lists the phrase
+    langs: tuple[str, ...] = ()  # every language that lists it for this field
+    other: bool = False  # True: an other label (customer_number, order_date, ...), not a canonical field
+
+
+@dataclass(frozen=True)
+class Currency:
+    code: str
+    name: str
+    symbols: tuple[str, ...]
+    words: tuple[str, ...]
+    decimals: int = 2
+
+
+@dataclass(frozen=True)
+class CurrencyMention:
+    """A currency code, symbol or word found in text; ``candidates`` has one code unless it is ambiguous."""
+
+    text: str
+    start: int
+    end: int
+    kind: str  # "code", "symbol" or "word"
+    candidates: tuple[str, ...]
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.candidates) != 1
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str
+    languages: tuple[str, ...] = ()
+    currency: str | None = None
+    date_order: str | None = None
+    iban_length: int | None = None
+
+
+@dataclass(frozen=True)
+class LegalForm:
+    canonical: str
+    spellings: tuple[str, ...]
+    countries: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------------------------
+# Tokens
+
+
+def _fold_token(tok: str) -> str:
+    t = unicodedata.normalize("NFKC", tok).casefold()
+    t = t.replace(" ", "")
+    if t in _NUMBER_WORDS:
+        return NUMBER_TOKEN
+    return t
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """Cut ``text`` into ``(folded token, start, end)``; spans index the original text."""
+    return [(_fold_token(m.group()), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+
+
+def normalize_label(text: str) -> str:
+    """The comparison key of a label: folded tokens joined by one space ("Invoice No.:" -> "invoice #")."""
+    return " ".join(t for t, _, _ in tokenize(text))
+
+
+# --------------------------------------------------------------------------------------------
+# Loading and checking
+
+
+class _Checker:
+    """Collects the file name for messages and checks types with a key path."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.shown = str(path.resolve().relative_to(config.PROJECT_ROOT))
+        except ValueError:
+            self.shown = str(path)
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        where = f"{self.shown}: {key}: " if key else f"{self.shown}: "
+        return ConfigError(
+            f"{where}{problem}. Fix the vocabulary file (see the comments at its top) and run again.",
+            path=str(self.path),
+        )
+
+    def load(self) -> dict[str, Any]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise self.fail("", "file not found; the vocabulary folder must hold " + ", ".join(FILES)) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise self.fail("", f"cannot be read as UTF-8 text ({exc})") from exc
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "unknown place"
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise self.fail("", f"invalid YAML at {where}: {problem}") from exc
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise self.fail("", f"the top level must be a mapping, not {type(data).__name__}")
+        return data
+
+    def mapping(self, value: Any, key: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a mapping, not {_type_name(value)}")
+        for k in value:
+            if not isinstance(k, str):
+                raise self.fail(key, f"key {k!r} must be text, not {_type_name(k)}")
+        return value
+
+    def string_list(self, value: Any, key: str, *, allow_empty_list: bool = True) -> list[str]:
+        if value is None:
+            value = []
+        if not isinstance(value, list):
+            raise self.fail(key, f"must be a list of phrases, not {_type_name(value)}")
+        if not value and not allow_empty_list:
+            raise self.fail(key, "must not be empty")
+        out = []
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                raise self.fail(f"{key}[{i}]", f"must be text, not {_type_name(item)} ({item!r}); quote it")
+            if not item.strip():
+                raise self.fail(f"{key}[{i}]", "empty phrase")
+            out.append(item.strip())
+        return out
+
+    def known_keys(self, data: Mapping[str, Any], allowed: Iterable[str], key: str = "") -> None:
+        allowed = tuple(allowed)
+        for k in data:
+            if k not in allowed:
+                where = f"{key}.{k}" if key else k
+                raise self.fail(where, f"unknown key; expected one of: {', '.join(allowed)}")
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    return {"str": "text", "int": "a number", "float": "a number", "bool": "true/false", "list": "a list",
+            "dict": "a mapping"}.get(type(value).__name__, type(value).__name__)
+
+
+_END = object()  # trie key of the entries that end at a node
+
+
+class _Trie:
+    """Token trie: maps token sequences to the entries ending there."""
+
+    def __init__(self) -> None:
+        self.root: dict[Any, Any] = {}
+        self.max_len = 0
+
+    def add(self, key: tuple[str, ...], entry: Any) -> None:
+        node = self.root
+        for tok in key:
+            node = node.setdefault(tok, {})
+        node.setdefault(_END, []).append(entry)
+        self.max_len = max(self.max_len, len(key))
+
+    def scan(self, tokens: list[tuple[str, int, int]]) -> list[tuple[int, int, list[Any]]]:
+        """Leftmost-longest, non-overlapping matches as ``(first token, last token + 1, entries)``."""
+        out = []
+        i, n = 0, len(tokens)
+        root = self.root
+        while i < n:
+            node = root.get(tokens[i][0])
+            best: tuple[int, list[Any]] | None = None
+            j = i
+            while node is not None:
+                entries = node.get(_END)
+                if entries:
+                    best = (j + 1, entries)
+                j += 1
+                if j >= n:
+                    break
+                node = node.get(tokens[j][0])
+            if best is not None:
+                out.append((i, best[0], best[1]))
+                i = best[0]
+            else:
+                i += 1
+        return out
+
+
+@dataclass
+class _Entry:
+    field: str
+    lang: str
+    phrase: str
+    other: bool
+
+
+class Vocabulary:
+    """The loaded, checked vocabulary.  Build it with :func:`load_vocabulary`."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.languages: dict[str, str] = {}
+        self.common_words: dict[str, tuple[str, ...]] = {}
+        self.countries: dict[str, Country] = {}
+        self._labels: dict[str, list[LabelPhrase]] = {f: [] for f in HEADER_FIELDS}
+        self._other: dict[str, list[LabelPhrase]] = {}
+        self._doc_types: dict[str, list[LabelPhrase]] = {t: [] for t in DOCUMENT_TYPES}
+        self.currencies: dict[str, Currency] = {}
+        self.ambiguous_currency: dict[str, tuple[str, float]] = {}  # symbol/word -> (best guess, confidence)
+        self.legal_forms: list[LegalForm] = []
+        self._label_trie = _Trie()
+        self._doctype_trie = _Trie()
+        self._word_langs: dict[str, tuple[str, ...]] = {}
+        self._symbol_index: dict[str, tuple[str, ...]] = {}
+        self._word_index: dict[str, tuple[str, ...]] = {}
+        self._currency_re: re.Pattern[str] | None = None
+        self._legal_re: re.Pattern[str] | None = None
+        self._legal_by_key: dict[str, LegalForm] = {}
+
+    # -- labels -----------------------------------------------------------------------------
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return HEADER_FIELDS
+
+    @property
+    def other_label_kinds(self) -> tuple[str, ...]:
+        return tuple(self._other)
+
+    def labels(self, field: str) -> list[LabelPhrase]:
+        """Label phrases of a canonical header field, all languages."""
+        if field not in self._labels:
+            raise KeyError(f"unknown canonical field {field!r}; known: {', '.join(HEADER_FIELDS)}")
+        return list(self._labels[field])
+
+    def all_labels(self) -> list[LabelPhrase]:
+        return [p for f in HEADER_FIELDS for p in self._labels[f]]
+
+    def other_labels(self, kind: str | None = None) -> list[LabelPhrase]:
+        """Confusable labels that are not canonical fields (all kinds, or one kind such as ``customer_number``)."""
+        if kind is None:
+            return [p for ps in self._other.values() for p in ps]
+        if kind not in self._other:
+            raise KeyError(f"unknown other-label kind {kind!r}; known: {', '.join(self._other)}")
+        return list(self._other[kind])
+
+    def label_fields(self, text: str) -> list[str]:
+        """The fields (or other-label kinds) whose phrase is exactly ``text`` (after normalisation)."""
+        node: dict[Any, Any] | None = self._label_trie.root
+        for tok, _, _ in tokenize(text):
+            node = node.get(tok) if node is not None else None
+        if node is None or node is self._label_trie.root:
+            return []
+        seen: list[str] = []
+        for e in node.get(_END, []):
+            if e.field not in seen:
+                seen.append(e.field)
+        return seen
+
+    def match_labels(
+        self,
+        line_text: str,
+        *,
+        languages: Iterable[str] | None = None,
+        include_other: bool = True,
+    ) -> list[LabelMatch]:
+        """Every label phrase in ``line_text``: leftmost-longest, whole words, in reading order.
+
+        A phrase listed under several fields yields one match per field at the same span.
+        ``languages`` keeps only phrases of those languages (e.g. the languages of the page);
+        ``include_other=False`` drops the other labels (customer_number, order_date, ...), but they
+        still take part in longest-match, so "Kundennr." never turns into a shorter field label.
+        """
+        tokens = tokenize(line_text)
+        if not tokens:
+            return []
+        langs = frozenset(languages) if languages is not None else None
+        out: list[LabelMatch] = []
+        for i, j, entries in self._label_trie.scan(tokens):
+            start, end = tokens[i][1], tokens[j - 1][2]
+            by_field: dict[str, list[_Entry]] = {}
+            for e in entries:
+                if langs is not None and e.lang not in langs:
+                    continue
+                by_field.setdefault(e.field, []).append(e)
+            for fname, es in by_field.items():
+                if es[0].other and not include_other:
+                    continue
+                out.append(
+                    LabelMatch(
+                        field=fname,
+                        start=start,
+                        end=end,
+                        phrase=es[0].phrase,
+                        lang=es[0].lang,
+                        langs=tuple(e.lang for e in es),
+                        other=es[0].other,
+                    )
+                )
+        return out
+
+    def match_other_labels(self, line_text: str, *, languages: Iterable[str] | None = None) -> list[LabelMatch]:
+        """Only the other labels (customer_number, order_number, ...) found in ``line_text``."""
+        return [m for m in self.match_labels(line_text, languages=languages) if m.other]
+
+    # -- document types ---------------------------------------------------------------------
+
+    def doc_type_keywords(self, doc_type: str) -> list[LabelPhrase]:
+        if doc_type not in self._doc_types:
+            raise KeyError(f"unknown document type {doc_type!r}; known: {', '.join(DOCUMENT_TYPES)}")
+        return list(self._doc_types[doc_type])
+
+    def match_doc_types(self, text: str, *, languages: Iterable[str] | None = None) -> list[LabelMatch]:
+        """Document-type keywords in ``text`` (``field`` holds the document type)."""
+        tokens = tokenize(text)
+        langs = frozenset(languages) if languages is not None else None
+        out = []
+        for i, j, entries in self._doctype_trie.scan(tokens):
+            by_type: dict[str, list[_Entry]] = {}
+            for e in entries:
+                if langs is None or e.lang in langs:
+                    by_type.setdefault(e.field, []).append(e)
+            for t, es in by_type.items():
+                out.append(
+                    LabelMatch(t, tokens[i][1], tokens[j - 1][2], es[0].phrase, es[0].lang, tuple(e.lang for e in es))
+                )
+        return out
+
+    # -- languages --------------------------------------------------------------------------
+
+    def language_scores(self, text: str) -> dict[str, float]:
+        """A quick guess of the language of ``text``: share of evidence per language (sums to 1, or all 0).
+
+        Evidence: label phrases and document-type keywords (weight 2) and the common words of
+        ``languages.yaml`` (weight 1); a phrase shared by several languages counts for each of them
+        in part.
+        """
+        scores = dict.fromkeys(self.languages, 0.0)
+        tokens = tokenize(text)
+        if not tokens:
+            return scores
+        for trie in (self._label_trie, self._doctype_trie):
+            for _i, _j, entries in trie.scan(tokens):
+                langs = {e.lang for e in entries}
+                for lang in langs:
+                    scores[lang] += 2.0 / len(langs)
+        for tok, _, _ in tokens:
+            langs_w = self._word_langs.get(tok)
+            if langs_w:
+                for lang in langs_w:
+                    scores[lang] += 1.0 / len(langs_w)
+        total = sum(scores.values())
+        if total <= 0:
+            return scores
+        return {k: v / total for k, v in scores.items()}
+
+    def guess_language(self, text: str, *, minimum: float = 0.3) -> str | None:
+        """The most likely language of ``text``, or None when no language has ``minimum`` of the evidence."""
+        scores = self.language_scores(text)
+        lang, share = max(scores.items(), key=lambda kv: kv[1], default=(None, 0.0))
+        return lang if share >= minimum and share > 0 else None
+
+    # -- currencies -------------------------------------------------------------------------
+
+    @property
+    def currency_codes(self) -> frozenset[str]:
+        return frozenset(self.currencies)
+
+    def currencies_for_symbol(self, symbol: str) -> tuple[str, ...]:
+        """Every currency a symbol, code or word may stand for ("$" -> USD, CAD, AUD, ...); () if unknown."""
+        s = symbol.strip()
+        if s in self._symbol_index:
+            return self._symbol_index[s]
+        return self._word_index.get(_fold_words(s), ())
+
+    def currency_for_symbol(self, symbol: str) -> str | None:
+        """The ISO code of an UNAMBIGUOUS symbol, code or word ("€" -> EUR); None if unknown or ambiguous."""
+        cands = self.currencies_for_symbol(symbol)
+        return cands[0] if len(cands) == 1 else None
+
+    def currency_best_guess(self, symbol: str) -> tuple[str | None, float]:
+        """For an ambiguous symbol: the YAML's best guess and its (low) confidence; (None, 0) if none."""
+        s = symbol.strip()
+        guess = self.ambiguous_currency.get(s) or self.ambiguous_currency.get(_fold_words(s))
+        return guess if guess else (None, 0.0)
+
+    def find_currency_mentions(self, text: str) -> list[CurrencyMention]:
+        """ISO codes, symbols and currency words in ``text``, in order (longest spelling wins)."""
+        if self._currency_re is None:
+            return []
+        out = []
+        for m in self._currency_re.finditer(text):
+            s = m.group()
+            if s in self._symbol_index:
+                cands = self._symbol_index[s]
+                kind = "code" if s in self.currencies else "symbol"
+            else:
+                cands = self._word_index.get(_fold_words(s), ())
+                kind = "word"
+            if cands:
+                out.append(CurrencyMention(s, m.start(), m.end(), kind, cands))
+        return out
+
+    # -- countries --------------------------------------------------------------------------
+
+    def country_currency(self, country: str | None) -> str | None:
+        c = self.countries.get((country or "").upper())
+        return c.currency if c else None
+
+    def country_date_order(self, country: str | None) -> str | None:
+        c = self.countries.get((country or "").upper())
+        return c.date_order if c else None
+
+    def country_languages(self, country: str | None) -> tuple[str, ...]:
+        c = self.countries.get((country or "").upper())
+        return c.languages if c else ()
+
+    def iban_length(self, country: str | None) -> int | None:
+        c = self.countries.get((country or "").upper())
+        return c.iban_length if c else None
+
+    # -- legal forms ------------------------------------------------------------------------
+
+    def find_legal_form(self, name: str) -> LegalForm | None:
+        """The legal form that ``name`` ends with ("Example B.V." -> B.V.), or None."""
+        if self._legal_re is None:
+            return None
+        m = self._legal_re.search(name)
+        if not m:
+            return None
+        return self._legal_by_key.get(_legal_key(m.group("form")))
+
+    def strip_legal_form(self, name: str) -> str:
+        """``name`` without a trailing legal form and the comma before it ("Example, Inc." -> "Example")."""
+        if self._legal_re is None:
+            return name.strip()
+        m = self._legal_re.search(name)
+        if not m:
+            return name.strip()
+        return name[: m.start()].rstrip(" ,;-–").strip() or name.strip()
+
+
+def _fold_words(s: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", s).casefold().split())
+
+
+def _legal_key(s: str) -> str:
+    return re.sub(r"[\s.]", "", unicodedata.normalize("NFKC", s).casefold())
+
+
+def _legal_pattern(spelling: str) -> str:
+    """Regex for a legal form spelling that ignores case, dots and spaces between its parts."""
+    parts = [p for p in re.split(r"[\s.]+", spelling) if p]
+    return r"[\s.]*".join(re.escape(p) for p in parts) + r"\.?"
+
+
+# --------------------------------------------------------------------------------------------
+# Building a vocabulary from the files
+
+
+def _load_languages(voc: Vocabulary, chk: _Checker) -> None:
+    data = chk.load()
+    chk.known_keys(data, ("languages", "common_words", "countries"))
+    langs = chk.mapping(data.get("languages"), "languages")
+    if not langs:
+        raise chk.fail("languages", "at least one language must be listed")
+    for code, name in langs.items():
+        if not re.fullmatch(r"[a-z]{2}", code):
+            raise chk.fail(f"languages.{code}", "a language code is two small letters (ISO 639-1), e.g. en")
+        if not isinstance(name, str) or not name.strip():
+            raise chk.fail(f"languages.{code}", "the language needs a name, e.g. English")
+        voc.languages[code] = name
+    words = chk.mapping(data.get("common_words"), "common_words")
+    word_langs: dict[str, list[str]] = {}
+    for lang, ws in words.items():
+        _check_lang(voc, chk, lang, f"common_words.{lang}")
+        items = chk.string_list(ws, f"common_words.{lang}")
+        voc.common_words[lang] = tuple(items)
+        for w in items:
+            word_langs.setdefault(_fold_token(w), []).append(lang)
+    voc._word_langs = {w: tuple(dict.fromkeys(ls)) for w, ls in word_langs.items()}
+    countries = chk.mapping(data.get("countries"), "countries")
+    for cc, spec in countries.items():
+        key = f"countries.{cc}"
+        if not _COUNTRY_RE.match(cc):
+            raise chk.fail(key, "a country code is two capital letters (ISO 3166-1 alpha-2), e.g. DE")
+        spec = chk.mapping(spec, key)
+        chk.known_keys(spec, ("languages", "currency", "date_order", "iban_length"), key)
+        clangs = chk.string_list(spec.get("languages"), f"{key}.languages")
+        for i, lang in enumerate(clangs):
+            _check_lang(voc, chk, lang, f"{key}.languages[{i}]")
+        cur = spec.get("currency")
+        if cur is not None and (not isinstance(cur, str) or not _CODE_RE.match(cur)):
+            raise chk.fail(f"{key}.currency", f"{cur!r} is not an ISO 4217 code (three capital letters)")
+        order = spec.get("date_order")
+        if order is not None and order not in _DATE_ORDERS:
+            raise chk.fail(f"{key}.date_order", f"{order!r} must be one of {', '.join(_DATE_ORDERS)}")
+        ilen = spec.get("iban_length")
+        if ilen is not None and (not isinstance(ilen, int) or isinstance(ilen, bool) or not 15 <= ilen <= 34):
+            raise chk.fail(f"{key}.iban_length", f"{ilen!r} must be a whole number from 15 to 34")
+        voc.countries[cc] = Country(cc, tuple(clangs), cur, order, ilen)
+
+
+def _check_lang(voc: Vocabulary, chk: _Checker, lang: str, key: str) -> None:
+    if lang not in voc.languages:
+        raise chk.fail(key, f"unknown language {lang!r}; languages.yaml lists: {', '.join(voc.languages)}")
+
+
+def _phrase_table(
+    voc: Vocabulary, chk: _Checker, table: Mapping[str, Any], key: str, trie: _Trie, *, other: bool,
+    seen_global: dict[str, tuple[str, bool]] | None,
+) -> dict[str, list[LabelPhrase]]:
+    """Read ``{name: {lang: [phrases]}}``; checks languages, phrases, duplicates; fills ``trie``."""
+    out: dict[str, list[LabelPhrase]] = {}
+    for name, per_lang in table.items():
+        nkey = f"{key}.{name}"
+        per_lang = chk.mapping(per_lang, nkey)
+        phrases: list[LabelPhrase] = []
+        for lang, items in per_lang.items():
+            lkey = f"{nkey}.{lang}"
+            _check_lang(voc, chk, lang, lkey)
+            seen: dict[str, int] = {}
+            for i, text in enumerate(chk.string_list(items, lkey)):
+                norm = tuple(t for t, _, _ in tokenize(text))
+                if not norm:
+                    raise chk.fail(f"{lkey}[{i}]", f"phrase {text!r} has no letters or digits")
+                nk = " ".join(norm)
+                if nk in seen:
+                    raise chk.fail(
+                        f"{lkey}[{i}]",
+                        f"duplicate phrase {text!r}: it reads the same as {lkey}[{seen[nk]}] "
+                        "(case, ':' '.' and No/Nr/N°/# spellings are ignored); remove one",
+                    )
+                seen[nk] = i
+                if seen_global is not None:
+                    prev = seen_global.get(nk)
+                    if prev is not None and prev[1] != other:
+                        raise chk.fail(
+                            f"{lkey}[{i}]",
+                            f"phrase {text!r} is also listed under {'other_labels' if prev[1] else 'fields'}.{prev[0]}; "
+                            "a phrase cannot be both a field label and an other label",
+                        )
+                    seen_global.setdefault(nk, (name, other))
+                phrases.append(LabelPhrase(text, lang, name, other))
+                trie.add(norm, _Entry(name, lang, text, other))
+        out[name] = phrases
+    return out
+
+
+def _load_labels(voc: Vocabulary, chk: _Checker) -> None:
+    data = chk.load()
+    chk.known_keys(data, ("fields", "other_labels"))
+    fields = chk.mapping(data.get("fields"), "fields")
+    for name in fields:
+        if name not in HEADER_FIELDS:
+            raise chk.fail(f"fields.{name}", f"unknown field; canonical fields are: {', '.join(HEADER_FIELDS)}")
+    others = chk.mapping(data.get("other_labels"), "other_labels")
+    for name in others:
+        if name in HEADER_FIELDS:
+            raise chk.fail(f"other_labels.{name}", "is a canonical field; put its phrases under fields")
+        if not _SNAKE_RE.match(name):
+            raise chk.fail(f"other_labels.{name}", "a kind name is snake_case: small letters, digits and '_'")
+    seen_global: dict[str, tuple[str, bool]] = {}
+    voc._labels.update(_phrase_table(voc, chk, fields, "fields", voc._label_trie, other=False, seen_global=seen_global))
+    voc._other = _phrase_table(voc, chk, others, "other_labels", voc._label_trie, other=True, seen_global=seen_global)
+
+
+def _load_doc_types(voc: Vocabulary, chk: _Checker) -> None:
+    data = chk.load()
+    chk.known_keys(data, ("document_types",))
+    types = chk.mapping(data.get("document_types"), "document_types")
+    for name in types:
+        if name not in DOCUMENT_TYPES:
+            raise chk.fail(f"document_types.{name}", f"unknown document type; known: {', '.join(DOCUMENT_TYPES)}")
+    voc._doc_types.update(_phrase_table(voc, chk, types, "document_types", voc._doctype_trie, other=False,
+                                        seen_global=None))
+
+
+def _load_currencies(voc: Vocabulary, chk: _Checker) -> None:
+    data = chk.load()
+    chk.known_keys(data, ("currencies", "ambiguous", "family_words"))
+    table = chk.mapping(data.get("currencies"), "currencies")
+    symbol_index: dict[str, list[str]] = {}
+    word_index: dict[str, list[str]] = {}
+    for code, spec in table.items():
+        key = f"currencies.{code}"
+        if not _CODE_RE.match(code):
+            raise chk.fail(key, "a currency code is three capital letters (ISO 4217), e.g. EUR")
+        spec = chk.mapping(spec, key)
+        chk.known_keys(spec, ("name", "symbols", "words", "decimals"), key)
+        name = spec.get("name", code)
+        if not isinstance(name, str) or not name.strip():
+            raise chk.fail(f"{key}.name", "must be text")
+        symbols = chk.string_list(spec.get("symbols"), f"{key}.symbols")
+        words = chk.string_list(spec.get("words"), f"{key}.words")
+        decimals = spec.get("decimals", 2)
+        if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 4:
+            raise chk.fail(f"{key}.decimals", f"{decimals!r} must be a whole number from 0 to 4")
+        for i, s in enumerate(symbols):
+            if symbols.index(s) != i:
+                raise chk.fail(f"{key}.symbols[{i}]", f"duplicate symbol {s!r}")
+        folded = [_fold_words(w) for w in words]
+        for i, w in enumerate(folded):
+            if folded.index(w) != i:
+                raise chk.fail(f"{key}.words[{i}]", f"duplicate word {words[i]!r}")
+        syms = tuple(dict.fromkeys([code, *symbols]))
+        voc.currencies[code] = Currency(code, name, syms, tuple(words), decimals)
+        for s in syms:
+            symbol_index.setdefault(s, []).append(code)
+        for w in folded:
+            word_index.setdefault(w, []).append(code)
+    families = chk.mapping(data.get("family_words"), "family_words")
+    for w, codes in families.items():
+        key = f"family_words.{w}"
+        items = chk.string_list(codes, key, allow_empty_list=False)
+        for i, c in enumerate(items):
+            if c not in voc.currencies:
+                raise chk.fail(f"{key}[{i}]", f"unknown currency {c!r}; list it under currencies first")
+        word_index.setdefault(_fold_words(w), []).extend(items)
+    voc._symbol_index = {s: tuple(dict.fromkeys(cs)) for s, cs in symbol_index.items()}
+    voc._word_index = {w: tuple(dict.fromkeys(cs)) for w, cs in word_index.items()}
+    amb = chk.mapping(data.get("ambiguous"), "ambiguous")
+    for s, spec in amb.items():
+        key = f"ambiguous.{s}"
+        spec = chk.mapping(spec, key)
+        chk.known_keys(spec, ("best_guess", "confidence"), key)
+        cands = voc.currencies_for_symbol(s)
+        if len(cands) < 2:
+            raise chk.fail(key, f"{s!r} is not shared by several currencies (it stands for {', '.join(cands) or 'none'})")
+        guess = spec.get("best_guess")
+        if guess not in cands:
+            raise chk.fail(f"{key}.best_guess", f"{guess!r} must be one of {', '.join(cands)}")
+        conf = spec.get("confidence", 0.4)
+        if not isinstance(conf, int | float) or isinstance(conf, bool) or not 0 < conf < 1:
+            raise chk.fail(f"{key}.confidence", f"{conf!r} must be a number between 0 and 1")
+        voc.ambiguous_currency[s] = (guess, float(conf))
+    for cc, country in voc.countries.items():
+        if country.currency is not None and country.currency not in voc.currencies:
+            raise chk.fail(
+                "currencies", f"languages.yaml names {country.currency} for {cc}, but it is not listed here"
+            )
+    # One regex over every code, symbol and word: longest spelling first; spellings with letters
+    # must stand as whole words ("kr" not in "kreditor"; digits may touch: "EUR12.00").
+    parts = []
+    for s in sorted(voc._symbol_index, key=len, reverse=True):
+        p = re.escape(s)
+        if any(ch.isalpha() for ch in s):
+            p = (_LETTER_BOUNDARY_L if s[0].isalpha() else "") + p + (_LETTER_BOUNDARY_R if s[-1].isalpha() else "")
+        parts.append(p)
+    word_parts = [
+        _LETTER_BOUNDARY_L + r"\s+".join(re.escape(x) for x in w.split()) + _LETTER_BOUNDARY_R
+        for w in sorted(voc._word_index, key=len, reverse=True)
+    ]
+    pattern = "|".join(parts + ["(?i:" + p + ")" for p in word_parts])
+    voc._currency_re = re.compile(pattern) if pattern else None
+
+
+def _load_legal_forms(voc: Vocabulary, chk: _Checker) -> None:
+    data = chk.load()
+    chk.known_keys(data, ("forms",))
+    forms = chk.mapping(data.get("forms"), "forms")
+    seen: dict[str, str] = {}
+    patterns = []
+    for canonical, spec in forms.items():
+        key = f"forms.{canonical}"
+        if not canonical.strip():
+            raise chk.fail(key, "empty legal form")
+        spec = chk.mapping(spec, key)
+        chk.known_keys(spec, ("countries", "variants"), key)
+        countries = chk.string_list(spec.get("countries"), f"{key}.countries")
+        for i, cc in enumerate(countries):
+            if not _COUNTRY_RE.match(cc):
+                raise chk.fail(f"{key}.countries[{i}]", f"{cc!r} is not a two-letter country code")
+        variants = chk.string_list(spec.get("variants"), f"{key}.variants")
+        spellings = (canonical, *variants)
+        lf = LegalForm(canonical, spellings, tuple(countries))
+        for i, sp in enumerate(spellings):
+            k = _legal_key(sp)
+            if k in seen:
+                where = key if i == 0 else f"{key}.variants[{i - 1}]"
+                raise chk.fail(where, f"{sp!r} reads the same as {seen[k]!r} (dots, spaces and case are ignored)")
+            seen[k] = sp
+            voc._legal_by_key[k] = lf
+            patterns.append(_legal_pattern(sp))
+        voc.legal_forms.append(lf)
+    if patterns:
+        patterns.sort(key=len, reverse=True)
+        voc._legal_re = re.compile(
+            r"(?:^|(?<=[\s,(]))(?P<form>" + "|".join(patterns) + r")(?=\s*(?:[),;]|$))", re.IGNORECASE
+        )
+
+
+_CACHE: dict[Path, Vocabulary] = {}
+_LOCK = threading.Lock()
+
+
+def load_vocabulary(directory: Path | str | None = None) -> Vocabulary:
+    """Load and check the vocabulary in ``directory`` (default ``config.VOCABULARY_DIR``); cached per folder.
+
+    Raises ConfigError naming the file and the key path of the first problem found.
+    """
+    d = Path(directory) if directory is not None else config.VOCABULARY_DIR
+    d = d.resolve()
+    with _LOCK:
+        voc = _CACHE.get(d)
+        if voc is not None:
+            return voc
+        if not d.is_dir():
+            raise ConfigError(
+                f"vocabulary folder {d} does not exist; set INVOICEBOT_RESOURCES to the folder that holds "
+                "vocabulary/ or restore resources/vocabulary from the repository",
+                path=str(d),
+            )
+        voc = Vocabulary(d)
+        _load_languages(voc, _Checker(d / "languages.yaml"))
+        _load_labels(voc, _Checker(d / "labels.yaml"))
+        _load_doc_types(voc, _Checker(d / "document_types.yaml"))
+        _load_currencies(voc, _Checker(d / "currencies.yaml"))
+        _load_legal_forms(voc, _Checker(d / "legal_forms.yaml"))
+        _CACHE[d] = voc
+        return voc
+
+
+def clear_cache() -> None:
+    """Forget loaded vocabularies (tests; after editing the YAML in a long-running process)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+def value_after(line_text: str, match: LabelMatch) -> tuple[str, int]:
+    """The text after a label, without the separators that follow labels (':', '.', '#', 'N°', '-').
+
+    Returns ``(text, start offset in line_text)``; the text is stripped at its right end.
+    """
+    m = re.compile(r"[\s:.#°º\-–|=]*(?:[Nn][°º]\s*)?[\s:.#\-–|=]*").match(line_text, match.end)
+    start = m.end() if m else match.end
+    return line_text[start:].rstrip(), start
+
+
+__all__ = [
+    "Country",
+    "Currency",
+    "CurrencyMention",
+    "LabelMatch",
+    "LabelPhrase",
+    "LegalForm",
+    "NUMBER_TOKEN",
+    "Vocabulary",
+    "clear_cache",
+    "load_vocabulary",
+    "normalize_label",
+    "tokenize",
+    "value_after",
+]
+
