@@ -1,0 +1,178 @@
+"""Every kind of bad input gives its own error class, and a message that names the file and what to do."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from invoicebot.errors import (
+    CorruptDocument,
+    DocumentError,
+    DocumentNotFound,
+    EmptyDocument,
+    EncryptedDocument,
+    FileTooLarge,
+    ImageTooLarge,
+    InvoiceBotError,
+    OcrUnavailable,
+    TooManyPages,
+    UnsupportedDocument,
+)
+from invoicebot.readers import read_document
+
+
+def _refused(path, settings, error_class, *hints: str) -> InvoiceBotError:
+    with pytest.raises(error_class) as info:
+        read_document(path, settings)
+    err = info.value
+    assert type(err) is error_class
+    message = str(err)
+    assert str(path) in message, message
+    assert err.path == str(path)
+    for hint in hints:
+        assert hint in message, (hint, message)
+    assert err.to_dict()["code"] == error_class.code
+    return err
+
+
+def test_zero_byte_file(tmp_path, reader_settings):
+    path = tmp_path / "empty.pdf"
+    path.write_bytes(b"")
+    _refused(path, reader_settings, EmptyDocument, "0 bytes", "ask the sender")
+
+
+def test_blank_bytes_file(tmp_path, reader_settings):
+    path = tmp_path / "blank.pdf"
+    path.write_bytes(b"\x00" * 100 + b"\n\n  ")
+    _refused(path, reader_settings, EmptyDocument, "ask the sender")
+
+
+def test_truncated_pdf(documents, tmp_path, reader_settings):
+    data = documents.text_pdf(seed=0).read_bytes()
+    path = tmp_path / "truncated.pdf"
+    path.write_bytes(data[: len(data) // 2])
+    _refused(path, reader_settings, CorruptDocument, "damaged", "send it again")
+
+
+def test_garbage_after_pdf_header(tmp_path, reader_settings):
+    path = tmp_path / "garbage.pdf"
+    path.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 40)
+    _refused(path, reader_settings, CorruptDocument, "send it again")
+
+
+def test_pdf_with_user_password(documents, reader_settings):
+    _refused(documents.encrypted_pdf("secret"), reader_settings, EncryptedDocument, "unprotected copy")
+
+
+def test_pdf_with_owner_password_only_is_readable(documents, reader_settings):
+    doc = read_document(documents.encrypted_pdf(""), reader_settings)
+    assert doc.pages[0].source == "text" and "Northwind" in doc.text
+
+
+def test_too_many_pages_is_refused_before_any_page_is_parsed(documents, reader_settings, monkeypatch):
+    import pdfplumber
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("pdfplumber must not be opened for a document over the page limit")
+
+    monkeypatch.setattr(pdfplumber, "open", no_parsing)
+    err = _refused(documents.long_pdf(500), reader_settings, TooManyPages, "500 pages", "INVOICEBOT_MAX_PAGES")
+    assert str(reader_settings.max_pages) in str(err)
+
+
+def test_huge_png_is_refused_from_its_header(documents, reader_settings, monkeypatch):
+    from PIL import ImageFile
+
+    def no_decoding(self):
+        raise AssertionError("the pixels of an over-large image must not be decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    _refused(documents.png_header(30000, 30000), reader_settings, ImageTooLarge, "INVOICEBOT_MAX_IMAGE_PIXELS")
+
+
+def test_image_over_the_configured_pixel_limit(documents, reader_settings, monkeypatch):
+    from PIL import ImageFile
+
+    def no_decoding(self):
+        raise AssertionError("the pixels of an over-large image must not be decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    settings = dataclasses.replace(reader_settings, max_image_pixels=1_000_000)
+    _refused(documents.png_header(2000, 2000), settings, ImageTooLarge, "2000x2000", "1,000,000")
+
+
+def test_file_over_the_byte_limit(documents, reader_settings):
+    settings = dataclasses.replace(reader_settings, max_file_bytes=1000)
+    _refused(documents.text_pdf(seed=0), settings, FileTooLarge, "INVOICEBOT_MAX_FILE_BYTES")
+
+
+def test_docx_is_refused_saying_what_it_is(documents, reader_settings):
+    err = _refused(documents.docx(), reader_settings, UnsupportedDocument, "Word document", "PDF, PNG, JPEG or TIFF")
+    assert isinstance(err, DocumentError)
+
+
+def test_pdf_named_docx_is_still_read(documents, reader_settings):
+    doc = read_document(documents.copy_as(documents.text_pdf(seed=0), "really_a_pdf.docx"), reader_settings)
+    assert doc.media_type == "application/pdf"
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 200, "Windows program"),
+        (b"Dear customer,\nplease find the invoice attached.\nRegards\n", "plain text"),
+        (b"<!DOCTYPE html><html><body>Invoice</body></html>", "HTML"),
+        (b"GIF89a\x01\x00\x01\x00" + b"\x00" * 30, "GIF image"),
+        (bytes(range(1, 256)) * 4, "unknown type"),
+    ],
+)
+def test_other_unsupported_files(tmp_path, reader_settings, content, what):
+    path = tmp_path / "attachment.pdf"  # the name lies; the content decides
+    path.write_bytes(content)
+    _refused(path, reader_settings, UnsupportedDocument, what, "supported are PDF, PNG, JPEG or TIFF")
+
+
+def test_missing_file(tmp_path, reader_settings):
+    err = _refused(tmp_path / "no_such_invoice.pdf", reader_settings, DocumentNotFound, "does not exist")
+    assert isinstance(err, FileNotFoundError)
+
+
+def test_directory(tmp_path, reader_settings):
+    _refused(tmp_path, reader_settings, DocumentNotFound, "is a folder")
+
+
+def test_corrupt_png(documents, tmp_path, reader_settings):
+    data = documents.scan_png(seed=0).read_bytes()
+    path = tmp_path / "cut.png"
+    path.write_bytes(data[: len(data) // 3])
+    _refused(path, reader_settings, CorruptDocument, "send it again")
+
+
+def test_missing_tesseract_gives_install_hint(documents, reader_settings, monkeypatch):
+    import pytesseract
+    from invoicebot.readers import ocr
+
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    monkeypatch.setenv("TESSERACT_CMD", "/nonexistent/tesseract")
+    ocr.installed_languages.cache_clear()
+    ocr.resolve_languages.cache_clear()
+
+    def not_installed(config=""):
+        raise pytesseract.TesseractNotFoundError()
+
+    # pytesseract caches its first --list-langs answer, so the missing binary is faked there too.
+    monkeypatch.setattr(pytesseract, "get_languages", not_installed)
+    try:
+        with pytest.raises(OcrUnavailable) as info:
+            read_document(documents.scan_png(seed=0), reader_settings)
+    finally:
+        ocr.installed_languages.cache_clear()
+        ocr.resolve_languages.cache_clear()
+    assert "apt-get install tesseract-ocr" in str(info.value)
+    assert info.value.retryable
+
+
+def test_no_usable_ocr_language(documents, reader_settings):
+    settings = dataclasses.replace(reader_settings, ocr_languages="xx_none+yy_none")
+    with pytest.raises(OcrUnavailable, match="none of the OCR languages"):
+        read_document(documents.scan_png(seed=0), settings)
