@@ -1,0 +1,85 @@
+*** Settings ***
+Documentation       Consumer: for each attachment work item, classify, extract and validate the document, then
+...                 hand it to keying (only when ``${ACCOUNTING_PROFILE}`` names a UI profile under
+...                 resources/accounting/) or to a person.
+...
+...                 Each item ends in exactly one of: done (released DONE), review (released FAILED with a
+...                 BUSINESS exception and a code: LOW_CONFIDENCE, INVALID, NOT_AN_INVOICE, DUPLICATE; a review
+...                 package is written) or failed (unreadable file: BUSINESS with the reader's code; a cause a
+...                 retry can fix: APPLICATION). Every item is recorded in the run report with its reason.
+Library             RPA.Robocorp.WorkItems
+Resource            resources/common.resource
+
+Suite Setup         Load Accounting Profile
+Suite Teardown      Write Run Report
+
+
+*** Variables ***
+${ACCOUNTING_PROFILE}       ${EMPTY}
+${WORK_DIR}                 ${OUTPUT_DIR}${/}consumer-files
+
+
+*** Tasks ***
+Process Attachment Work Items
+    [Documentation]    Takes every input work item once and releases it with its outcome.
+    For Each Input Work Item    Process One Attachment    return_results=${False}
+
+
+*** Keywords ***
+Load Accounting Profile
+    IF    $ACCOUNTING_PROFILE    Import Accounting Profile    ${ACCOUNTING_PROFILE}
+
+Process One Attachment
+    ${payload} =    Get Work Item Variables
+    IF    not $payload
+        Log    Empty work item (nothing was queued); released as done.
+        RETURN
+    END
+    ${started} =    Get Time    epoch
+    IF    'duplicate_of' in $payload
+        ${route} =    Create Dictionary    decision=review    code=DUPLICATE    exception_type=BUSINESS
+        ...    reason=${payload}[duplicate_of]
+        Finish Attachment    ${payload}    ${route}    ${None}    ${started}
+        RETURN
+    END
+    ${path} =    Get Work Item File    ${payload}[file_name]
+    ...    ${WORK_DIR}${/}${payload}[item_key]${/}${payload}[file_name]
+    ${invoice} =    Extract Invoice Fields    ${path}    allow_unreadable=${True}
+    ${route} =    Decide Invoice Route    ${invoice}    item=${payload}[item_key]
+    ...    required=${REQUIRED_FIELDS}    min_confidence=${MIN_CONFIDENCE}
+    IF    $route['decision'] == 'done' and $ACCOUNTING_PROFILE
+        ${route} =    Key Invoice Or Explain    ${invoice}    ${route}
+    END
+    IF    $route['decision'] == 'review'
+        Send Invoice To Review    ${invoice}    ${route}    item=${payload}[item_key]    source=${payload}
+    END
+    Finish Attachment    ${payload}    ${route}    ${invoice}    ${started}
+
+Key Invoice Or Explain
+    [Documentation]    Keys the invoice; a duplicate that the accounting system knows goes to review, any other
+    ...    keying error is an application exception (a retry may succeed).
+    [Arguments]    ${invoice}    ${route}
+    TRY
+        Key Invoice Into Accounting    ${invoice}
+    EXCEPT    DUPLICATE*    type=GLOB    AS    ${error}
+        ${route} =    Create Dictionary    decision=review    code=DUPLICATE    exception_type=BUSINESS
+        ...    reason=${error}
+    EXCEPT    AS    ${error}
+        ${route} =    Create Dictionary    decision=failed    code=KEYING    exception_type=APPLICATION
+        ...    reason=keying into ${ACCOUNTING_PROFILE} failed: ${error}
+    END
+    RETURN    ${route}
+
+Finish Attachment
+    [Arguments]    ${payload}    ${route}    ${invoice}    ${started}
+    ${now} =    Get Time    epoch
+    Record Attachment Outcome    ${payload}    ${route}    ${invoice}    seconds=${now - ${started}}
+    IF    $route['decision'] == 'done'
+        ${out} =    Create Dictionary    item_key=${payload}[item_key]    values=${invoice}[values]
+        ...    document_type=${invoice}[document_type]
+        Create Output Work Item    variables=${out}    save=${True}
+        Release Input Work Item    DONE
+    ELSE
+        Release Input Work Item    FAILED    exception_type=${route}[exception_type]    code=${route}[code]
+        ...    message=${route}[reason]
+    END
