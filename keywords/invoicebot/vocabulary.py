@@ -219,8 +219,14 @@ class _Checker:
 def _type_name(value: Any) -> str:
     if value is None:
         return "nothing (null)"
-    return {"str": "text", "int": "a number", "float": "a number", "bool": "true/false", "list": "a list",
-            "dict": "a mapping"}.get(type(value).__name__, type(value).__name__)
+    return {
+        "str": "text",
+        "int": "a number",
+        "float": "a number",
+        "bool": "true/false",
+        "list": "a list",
+        "dict": "a mapping",
+    }.get(type(value).__name__, type(value).__name__)
 
 
 _END = object()  # trie key of the entries that end at a node
@@ -280,6 +286,7 @@ class Vocabulary:
         self.directory = directory
         self.languages: dict[str, str] = {}
         self.common_words: dict[str, tuple[str, ...]] = {}
+        self.month_names_extra: dict[str, list[tuple[str, int]]] = {}  # lang -> [(name, month)]
         self.countries: dict[str, Country] = {}
         self._labels: dict[str, list[LabelPhrase]] = {f: [] for f in HEADER_FIELDS}
         self._other: dict[str, list[LabelPhrase]] = {}
@@ -539,7 +546,7 @@ def _legal_pattern(spelling: str) -> str:
 
 def _load_languages(voc: Vocabulary, chk: _Checker) -> None:
     data = chk.load()
-    chk.known_keys(data, ("languages", "common_words", "countries"))
+    chk.known_keys(data, ("languages", "common_words", "month_names_extra", "countries"))
     langs = chk.mapping(data.get("languages"), "languages")
     if not langs:
         raise chk.fail("languages", "at least one language must be listed")
@@ -558,6 +565,19 @@ def _load_languages(voc: Vocabulary, chk: _Checker) -> None:
         for w in items:
             word_langs.setdefault(_fold_token(w), []).append(lang)
     voc._word_langs = {w: tuple(dict.fromkeys(ls)) for w, ls in word_langs.items()}
+    extras = chk.mapping(data.get("month_names_extra"), "month_names_extra")
+    for lang, months in extras.items():
+        key = f"month_names_extra.{lang}"
+        _check_lang(voc, chk, lang, key)
+        if months is None:
+            continue
+        if not isinstance(months, dict):
+            raise chk.fail(key, f"must be a mapping of month number to names, not {_type_name(months)}")
+        for num, names in months.items():
+            if not isinstance(num, int) or isinstance(num, bool) or not 1 <= num <= 12:
+                raise chk.fail(f"{key}.{num}", "a month number is a whole number from 1 to 12")
+            for name in chk.string_list(names, f"{key}.{num}"):
+                voc.month_names_extra.setdefault(lang, []).append((name, num))
     countries = chk.mapping(data.get("countries"), "countries")
     for cc, spec in countries.items():
         key = f"countries.{cc}"
@@ -586,7 +606,13 @@ def _check_lang(voc: Vocabulary, chk: _Checker, lang: str, key: str) -> None:
 
 
 def _phrase_table(
-    voc: Vocabulary, chk: _Checker, table: Mapping[str, Any], key: str, trie: _Trie, *, other: bool,
+    voc: Vocabulary,
+    chk: _Checker,
+    table: Mapping[str, Any],
+    key: str,
+    trie: _Trie,
+    *,
+    other: bool,
     seen_global: dict[str, tuple[str, bool]] | None,
 ) -> dict[str, list[LabelPhrase]]:
     """Read ``{name: {lang: [phrases]}}``; checks languages, phrases, duplicates; fills ``trie``."""
@@ -651,8 +677,9 @@ def _load_doc_types(voc: Vocabulary, chk: _Checker) -> None:
     for name in types:
         if name not in DOCUMENT_TYPES:
             raise chk.fail(f"document_types.{name}", f"unknown document type; known: {', '.join(DOCUMENT_TYPES)}")
-    voc._doc_types.update(_phrase_table(voc, chk, types, "document_types", voc._doctype_trie, other=False,
-                                        seen_global=None))
+    voc._doc_types.update(
+        _phrase_table(voc, chk, types, "document_types", voc._doctype_trie, other=False, seen_global=None)
+    )
 
 
 def _load_currencies(voc: Vocabulary, chk: _Checker) -> None:
@@ -705,7 +732,9 @@ def _load_currencies(voc: Vocabulary, chk: _Checker) -> None:
         chk.known_keys(spec, ("best_guess", "confidence"), key)
         cands = voc.currencies_for_symbol(s)
         if len(cands) < 2:
-            raise chk.fail(key, f"{s!r} is not shared by several currencies (it stands for {', '.join(cands) or 'none'})")
+            raise chk.fail(
+                key, f"{s!r} is not shared by several currencies (it stands for {', '.join(cands) or 'none'})"
+            )
         guess = spec.get("best_guess")
         if guess not in cands:
             raise chk.fail(f"{key}.best_guess", f"{guess!r} must be one of {', '.join(cands)}")
@@ -715,9 +744,7 @@ def _load_currencies(voc: Vocabulary, chk: _Checker) -> None:
         voc.ambiguous_currency[s] = (guess, float(conf))
     for cc, country in voc.countries.items():
         if country.currency is not None and country.currency not in voc.currencies:
-            raise chk.fail(
-                "currencies", f"languages.yaml names {country.currency} for {cc}, but it is not listed here"
-            )
+            raise chk.fail("currencies", f"languages.yaml names {country.currency} for {cc}, but it is not listed here")
     # One regex over every code, symbol and word: longest spelling first; spellings with letters
     # must stand as whole words ("kr" not in "kreditor"; digits may touch: "EUR12.00").
     parts = []
@@ -831,4 +858,3 @@ __all__ = [
     "tokenize",
     "value_after",
 ]
-
