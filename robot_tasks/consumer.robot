@@ -75,7 +75,7 @@ Finish Attachment
     ${now} =    Get Time    epoch
     Record Attachment Outcome    ${payload}    ${route}    ${invoice}    seconds=${now - ${started}}
     IF    $route['decision'] == 'done'
-        ${out} =    Create Dictionary    item_key=${payload}[item_key]    values=${invoice}[values]
+        ${out} =    Create Dictionary    item_key=${payload}[item_key]    values=${invoice}[value]
         ...    document_type=${invoice}[document_type]
         Create Output Work Item    variables=${out}    save=${True}
         Release Input Work Item    DONE

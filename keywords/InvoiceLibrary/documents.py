@@ -18,13 +18,13 @@ from robot.utils import DotDict
 from .base import Component, DocumentUnreadable, FieldsMissing, InvoiceInvalid, InvoiceRobotError, NotAnInvoice
 
 #: Keys the keywords add to ``ExtractionResult.to_dict()`` for convenient use in a task.
-_EXTRA_KEYS = ("values", "confidence")
+_EXTRA_KEYS = ("value", "confidence")
 
 
 def invoice_record(result: ExtractionResult) -> DotDict:
-    """The dict a keyword returns: the result as JSON plus ``values`` and ``confidence`` per field."""
+    """The dict a keyword returns: the result as JSON plus ``value`` and ``confidence`` per field."""
     data = result.to_dict()
-    data["values"] = result.values()
+    data["value"] = result.values()
     data["confidence"] = {k: f.confidence for k, f in result.fields.items()}
     return DotDict(data)
 
@@ -143,12 +143,12 @@ class DocumentKeywords(Component):
         | ``min_confidence`` | Lowest confidence accepted for a required field; default: the library's ``confidence_threshold``. |
         | ``allow_unreadable`` | When true, an unreadable file returns a result with ``error`` set instead of failing. |
 
-        Returns the extraction result as a dict: ``${invoice.values.total_amount}``, ``${invoice.confidence.total_amount}``,
+        Returns the extraction result as a dict: ``${invoice.value.total_amount}``, ``${invoice.confidence.total_amount}``,
         ``${invoice.document_type}``, ``${invoice.issues}`` (the engine's checks) and ``${invoice.error}``.
 
         Example:
         | ${invoice} =    `Extract Invoice Fields`    ${pdf}    required=vendor_name,invoice_number,total_amount
-        | Log    ${invoice.values.total_amount} ${invoice.values.currency}
+        | Log    ${invoice.value.total_amount} ${invoice.value.currency}
 
         Fails with ``LOW_CONFIDENCE`` naming each required field that is missing or below ``min_confidence``,
         and like `Read Document` when the file cannot be read (unless ``allow_unreadable``).
@@ -195,7 +195,7 @@ class DocumentKeywords(Component):
         ``issues`` are replaced by them.
 
         Example:
-        | Set To Dictionary    ${invoice.values}    total_amount=119.00
+        | Set To Dictionary    ${invoice.value}    total_amount=119.00
         | ${issues} =    `Validate Invoice`    ${invoice}
         | Should Be Empty    ${issues}
 
@@ -203,7 +203,7 @@ class DocumentKeywords(Component):
         """
         from invoicebot.validate import validate_invoice
 
-        values = dict(invoice.get("values") or {}) if isinstance(invoice, dict) else to_result(invoice).values()
+        values = dict(invoice.get("value") or {}) if isinstance(invoice, dict) else to_result(invoice).values()
         if not values:
             values = to_result(invoice).values()
         doc_type = invoice.get("document_type") if isinstance(invoice, dict) else to_result(invoice).document_type
