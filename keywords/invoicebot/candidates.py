@@ -1,0 +1,245 @@
+"""Typed candidates for every field, and the context a scorer needs to rank them.
+
+Both extractors share this stage: the rule scorer (``rules.py``) and the fine-tuned
+model (``model.py``) only rank what is collected here.  A candidate is a date, an
+amount, an id-like token or a name-like text segment found on a page, with the
+vocabulary labels seen to its left on the same line and above it in its column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from . import normalize
+from .layout import Line, document_lines, split_segments, union, x_overlap
+from .schema import BBox, Document
+from .vocabulary import Vocabulary
+
+KINDS = ("date", "amount", "id", "name")
+
+# A number that may be an amount: 1.234,56 / 1,234.56 / 1 234,56 / 1'234.50 / 1939 / (12.00) / 12.00- / -9,32
+_AMOUNT_RE = re.compile(
+    r"(?<![\w/.,-])\(?-?\s?(?:\d{1,3}(?:[.,' \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d{1,2})?\)?-?(?![\w/]|[.,]\d)"
+)
+_ID_RE = re.compile(r"#?\s?[A-Za-z0-9][A-Za-z0-9_/.\-]*[A-Za-z0-9]")
+_HAS_DIGIT = re.compile(r"\d")
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+_PERCENT_AFTER = re.compile(r"^\s?%")
+
+
+@dataclass
+class LabelHit:
+    """A vocabulary label seen near a candidate."""
+
+    field: str  # canonical field, or an "other" label name such as customer_number
+    phrase: str
+    kind: str  # "field" or "other"
+    relation: str  # "left" (same line) or "above" (same column, a line above)
+    distance: float  # 0..1000 units; words between label and value count too
+    bbox: BBox = (0.0, 0.0, 0.0, 0.0)
+
+
+@dataclass
+class Candidate:
+    kind: str  # date | amount | id | name
+    value: str  # canonical value (ISO date, "1234.56", id as printed, name)
+    raw: str
+    page: int
+    line: int  # index into the document's line list
+    bbox: BBox
+    start: int  # character span within the line text
+    end: int
+    left: list[LabelHit] = field(default_factory=list)
+    above: list[LabelHit] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[LabelHit]:
+        return self.left + self.above
+
+
+@dataclass
+class DocumentContext:
+    """Everything the scorers need about one document."""
+
+    lines: list[Line]
+    candidates: list[Candidate]
+    label_spans: dict[int, list]  # line index -> vocabulary matches on that line
+    language: str | None
+    date_order: str
+    currency: str | None
+    currency_confidence: float
+    doc_type_hits: dict[str, float]
+
+    def by_kind(self, kind: str) -> list[Candidate]:
+        return [c for c in self.candidates if c.kind == kind]
+
+
+def _line_matches(vocab: Vocabulary, line: Line) -> list:
+    """All vocabulary label matches on a line (fields and confusable 'other' labels), by position.
+
+    A phrase listed under several fields gives one match per field at the same span.
+    """
+    matches = [(m, "other" if m.other else "field") for m in vocab.match_labels(line.text)]
+    matches.sort(key=lambda t: (t[0].start, -(t[0].end - t[0].start)))
+    return matches
+
+
+def _doc_type_scores(vocab: Vocabulary, lines: list[Line]) -> dict[str, float]:
+    """Evidence for each document type: keyword hits, weighted up for titles (large, near the top)."""
+    if not lines:
+        return {}
+    heights = sorted(line.height for line in lines)
+    median = heights[len(heights) // 2] or 1.0
+    scores: dict[str, float] = {}
+    for line in lines:
+        for m in vocab.match_doc_types(line.text):
+            w = 1.0
+            if line.page == 1 and line.bbox[1] < 350:
+                w += 1.0
+            if line.height > 1.3 * median:
+                w += 1.5
+            if len(line.text) <= len(m.phrase) + 25:  # the keyword stands (almost) alone: a title
+                w += 1.0
+            scores[m.field] = scores.get(m.field, 0.0) + w
+    return scores
+
+
+def _span_bbox(line: Line, start: int, end: int) -> BBox:
+    idx = line.words_in_span(start, end)
+    return union(line.words[i].bbox for i in idx) if idx else line.bbox
+
+
+def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
+    lines = document_lines(doc)
+    full_text = "\n".join(line.text for line in lines)
+    lang_scores = vocab.language_scores(full_text)
+    language = max(lang_scores, key=lang_scores.get) if lang_scores and max(lang_scores.values()) > 0 else None
+    date_strings = [m.text for line in lines for m in normalize.find_dates(line.text)]
+    date_order = normalize.infer_date_order(date_strings, language=language, vocabulary=vocab)
+    currency, cur_conf = normalize.detect_currency(full_text, language=language, vocabulary=vocab)
+
+    label_spans: dict[int, list] = {}
+    for i, line in enumerate(lines):
+        ms = _line_matches(vocab, line)
+        if ms:
+            label_spans[i] = ms
+
+    candidates: list[Candidate] = []
+    for i, line in enumerate(lines):
+        claimed: list[tuple[int, int]] = [(m.start, m.end) for m, _ in label_spans.get(i, [])]
+        # dates first: their digits must not also become amounts or ids
+        for m in normalize.find_dates(line.text, order=date_order):
+            if m.value is None:
+                continue
+            candidates.append(_make(lines, i, "date", m.value.isoformat(), m.start, m.end))
+            claimed.append((m.start, m.end))
+        for m in _AMOUNT_RE.finditer(line.text):
+            s, e = m.start(), m.end()
+            if _overlaps(claimed, s, e) or _PERCENT_AFTER.match(line.text[e:]):
+                continue
+            raw = m.group(0).strip()
+            amount = normalize.parse_amount(raw)
+            if amount is None:
+                continue
+            cand = _make(lines, i, "amount", normalize.format_amount(amount), s, e)
+            cand.features["has_decimals"] = 1.0 if re.search(r"[.,]\d{2}\)?-?$", raw) else 0.0
+            cand.features["has_currency"] = 1.0 if _currency_near(line.text, s, e, vocab) else 0.0
+            candidates.append(cand)
+        for m in _ID_RE.finditer(line.text):
+            s, e = m.start(), m.end()
+            token = m.group(0)
+            if not _HAS_DIGIT.search(token) and "_" not in token:
+                continue
+            if len(normalize.normalize_id(token)) < 3 or any(s >= a and e <= b for a, b in claimed):
+                continue
+            candidates.append(_make(lines, i, "id", normalize.normalize_id(token), s, e))
+        for seg in split_segments(line):
+            text = seg.text.strip(" :;,-|")
+            if not _HAS_LETTER.search(text) or len(text) < 2 or len(text) > 80:
+                continue
+            s = line.text.find(seg.text)
+            candidates.append(_make(lines, i, "name", text, s, s + len(seg.text)))
+
+    ctx = DocumentContext(
+        lines=lines,
+        candidates=candidates,
+        label_spans=label_spans,
+        language=language,
+        date_order=date_order,
+        currency=currency,
+        currency_confidence=cur_conf,
+        doc_type_hits=_doc_type_scores(vocab, lines),
+    )
+    for c in candidates:
+        _attach_labels(ctx, c)
+    _add_features(ctx)
+    return ctx
+
+
+def _overlaps(spans, s, e) -> bool:
+    return any(s < b and e > a for a, b in spans)
+
+
+def _currency_near(text: str, s: int, e: int, vocab: Vocabulary) -> bool:
+    window = text[max(0, s - 5) : s] + " " + text[e : e + 5]
+    return bool(vocab.find_currency_mentions(window))
+
+
+def _make(lines: list[Line], i: int, kind: str, value: str, s: int, e: int) -> Candidate:
+    line = lines[i]
+    return Candidate(kind, value, line.text[s:e].strip(), line.page, i, _span_bbox(line, s, e), s, e)
+
+
+def _attach_labels(ctx: DocumentContext, c: Candidate) -> None:
+    line = ctx.lines[c.line]
+    # same line, to the left: the nearest label wins, others are kept for context
+    for m, kind in ctx.label_spans.get(c.line, []):
+        if m.end <= c.start:
+            lb = _span_bbox(line, m.start, m.end)
+            gap_words = len(line.text[m.end : c.start].split())
+            c.left.append(LabelHit(m.field, m.phrase, kind, "left", max(0.0, c.bbox[0] - lb[2]) + 40 * gap_words, lb))
+    c.left.sort(key=lambda h: h.distance)
+    # above, in the same column, within a few lines on the same page
+    height = max(8.0, line.height)
+    for j in range(c.line - 1, max(-1, c.line - 6), -1):
+        up = ctx.lines[j]
+        if up.page != line.page or c.bbox[1] - up.bbox[3] > 6 * height:
+            break
+        for m, kind in ctx.label_spans.get(j, []):
+            lb = _column_bbox(ctx, j, m)
+            if x_overlap(lb, c.bbox) > 0.3 or (lb[0] - 15 <= c.bbox[0] <= lb[2] + 5):
+                c.above.append(LabelHit(m.field, m.phrase, kind, "above", c.bbox[1] - lb[3], lb))
+    c.above.sort(key=lambda h: h.distance)
+
+
+def _column_bbox(ctx: DocumentContext, j: int, m) -> BBox:
+    """The label's box widened to its column: up to the next label on the header line."""
+    line = ctx.lines[j]
+    lb = _span_bbox(line, m.start, m.end)
+    return lb
+
+
+def _add_features(ctx: DocumentContext) -> None:
+    amounts = [c for c in ctx.candidates if c.kind == "amount"]
+    values = sorted({Decimal(c.value) for c in amounts}, reverse=True)
+    n_pages = max((c.page for c in ctx.candidates), default=1)
+    for c in ctx.candidates:
+        f = c.features
+        f["x"] = c.bbox[0] / 1000
+        f["y"] = c.bbox[1] / 1000
+        f["last_page"] = 1.0 if c.page == n_pages else 0.0
+        f["first_page"] = 1.0 if c.page == 1 else 0.0
+        f["line_height"] = ctx.lines[c.line].height / 100
+        if c.kind == "amount" and values:
+            rank = values.index(Decimal(c.value))
+            f["amount_rank"] = min(rank, 10) / 10
+            f["is_max_amount"] = 1.0 if rank == 0 else 0.0
+            same = sum(1 for a in amounts if a.value == c.value)
+            f["repeats"] = min(same, 5) / 5
+
+
+def amount_candidates_for(ctx: DocumentContext, kind: str = "amount") -> list[Candidate]:
+    return [c for c in ctx.candidates if c.kind == kind]

@@ -1,0 +1,111 @@
+"""Lines of words and the geometry helpers that the extractors share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .schema import BBox, Document, Word
+
+
+@dataclass
+class Line:
+    """One visual line: words left to right, with the character offset of each word in ``text``."""
+
+    page: int
+    index: int  # position of the line on its page, top to bottom
+    words: list[Word]
+    text: str = ""
+    offsets: list[tuple[int, int]] = field(default_factory=list)  # (start, end) of each word in text
+
+    def __post_init__(self):
+        if not self.text:
+            parts, offsets, pos = [], [], 0
+            for w in self.words:
+                offsets.append((pos, pos + len(w.text)))
+                parts.append(w.text)
+                pos += len(w.text) + 1
+            self.text = " ".join(parts)
+            self.offsets = offsets
+
+    @property
+    def bbox(self) -> BBox:
+        return union(w.bbox for w in self.words)
+
+    @property
+    def height(self) -> float:
+        heights = sorted(w.bbox[3] - w.bbox[1] for w in self.words)
+        return heights[len(heights) // 2] if heights else 0.0
+
+    def words_in_span(self, start: int, end: int) -> list[int]:
+        """Indices of the words that overlap the character span ``[start, end)``."""
+        return [i for i, (s, e) in enumerate(self.offsets) if s < end and e > start]
+
+    def span_of_words(self, first: int, last: int) -> tuple[int, int]:
+        return self.offsets[first][0], self.offsets[last][1]
+
+    def sub(self, first: int, last: int) -> Line:
+        return Line(self.page, self.index, self.words[first : last + 1])
+
+
+def union(boxes) -> BBox:
+    boxes = list(boxes)
+    if not boxes:
+        return (0.0, 0.0, 0.0, 0.0)
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def x_overlap(a: BBox, b: BBox) -> float:
+    """Horizontal overlap of two boxes as a share of the narrower one (0..1)."""
+    inter = min(a[2], b[2]) - max(a[0], b[0])
+    narrow = max(1e-6, min(a[2] - a[0], b[2] - b[0]))
+    return max(0.0, inter) / narrow
+
+
+def group_lines(words: list[Word], page: int) -> list[Line]:
+    """Group one page's words into lines; uses the reader's line numbers when it gave them."""
+    if not words:
+        return []
+    if all(w.line >= 0 for w in words):
+        by_line: dict[int, list[Word]] = {}
+        for w in words:
+            by_line.setdefault(w.line, []).append(w)
+        groups = [sorted(ws, key=lambda w: w.bbox[0]) for _, ws in sorted(by_line.items())]
+    else:
+        groups = []
+        for w in sorted(words, key=lambda w: ((w.bbox[1] + w.bbox[3]) / 2, w.bbox[0])):
+            mid = (w.bbox[1] + w.bbox[3]) / 2
+            if groups:
+                last = groups[-1]
+                top = min(x.bbox[1] for x in last)
+                bottom = max(x.bbox[3] for x in last)
+                if top <= mid <= bottom:
+                    last.append(w)
+                    continue
+            groups.append([w])
+        groups = [sorted(g, key=lambda w: w.bbox[0]) for g in groups]
+    groups.sort(key=lambda ws: (min(w.bbox[1] for w in ws), min(w.bbox[0] for w in ws)))
+    return [Line(page, i, ws) for i, ws in enumerate(groups)]
+
+
+def document_lines(doc: Document) -> list[Line]:
+    out: list[Line] = []
+    for p in doc.pages:
+        out.extend(group_lines(p.words, p.number))
+    return out
+
+
+def split_segments(line: Line, gap: float = 25.0) -> list[Line]:
+    """Split a line where the horizontal gap between words is wide (columns side by side)."""
+    segs: list[list[Word]] = [[]]
+    for prev, w in zip([None, *line.words[:-1]], line.words, strict=True):
+        if prev is not None:
+            h = max(1.0, line.height)
+            if w.bbox[0] - prev.bbox[2] > max(gap, 2.5 * h):
+                segs.append([])
+        segs[-1].append(w)
+    return [Line(line.page, line.index, s) for s in segs if s]
