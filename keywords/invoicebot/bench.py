@@ -343,7 +343,7 @@ def run_bench(
     """Measure the engine's pages/s on text PDFs and on scanned pages beside the floor.
 
     ``engine`` is any ``callable(path)``; by default ``read_document``.  ``repeat``: how many
-    timed runs per document (the best counts); default 3 for text PDFs and 1 for scans.
+    timed runs per document (the best counts); default 3 for text PDFs and 2 for scans.
     Returns ``{"text": {...}, "scan": {...}, "settings": {...}}``; the ratio is engine / floor.
     """
     from invoicebot.readers import read_document
@@ -369,7 +369,7 @@ def run_bench(
             )
         if scans:
             result["scan"] = _measure(
-                scans, engine, lambda p: _floor_scan(p, settings), repeat if repeat is not None else 1
+                scans, engine, lambda p: _floor_scan(p, settings), repeat if repeat is not None else 2
             )
         return result
     finally:

@@ -8,7 +8,7 @@ import logging
 import pytest
 from invoicebot.readers import detect_type, read_document
 from invoicebot.readers.grouping import RawWord, group_lines, merge_letter_spaced
-from invoicebot.readers.pdf import drop_overlaid_spaces, is_usable
+from invoicebot.readers.pdf import is_usable
 from invoicebot.schema import Document
 
 
@@ -101,13 +101,42 @@ def test_merge_letter_spaced_leaves_ordinary_words():
     assert [x.text for x in merge_letter_spaced(far)] == ["A", "B", "C"]
 
 
-def test_drop_overlaid_spaces_keeps_real_spaces():
-    def c(text, x0, x1, top=100.0):
-        return {"text": text, "x0": x0, "x1": x1, "top": top}
+def test_join_touching_pieces_and_drop_double_drawn_words():
+    from invoicebot.readers.grouping import join_touching
 
-    chars = [c("F", 45.0, 49.2), c("a", 49.2, 53.7), c("b", 60.0, 64.0), c(" ", 53.7, 60.0), c(" ", 45.0, 47.1)]
-    kept = drop_overlaid_spaces(chars)
-    assert [(x["text"], x["x0"]) for x in kept] == [("F", 45.0), ("a", 49.2), ("b", 60.0), (" ", 53.7)]
+    def w(text, x0, x1):
+        return RawWord(text=text, x0=x0, top=0, x1=x1, bottom=10)
+
+    # "Policy" drawn in bold, its ":" drawn elsewhere in the stream but touching it.
+    assert [x.text for x in join_touching([w("Returns", 0, 40), w("Policy", 42.5, 70), w(":", 70.01, 72)])] == [
+        "Returns",
+        "Policy:",
+    ]
+    # A value drawn over a label stays apart; a word drawn twice (fake bold) is kept once.
+    assert [x.text for x in join_touching([w("prélèvement:", 93, 149), w("29.99", 140, 163)])] == [
+        "prélèvement:",
+        "29.99",
+    ]
+    assert [x.text for x in join_touching([w("Total", 0, 30), w("Total", 0.3, 30.3), w("due", 33, 50)])] == [
+        "Total",
+        "due",
+    ]
+
+
+def test_value_drawn_over_its_label_is_not_interleaved(tmp_path, reader_settings):
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "overlay.pdf"
+    c = canvas.Canvas(str(path))
+    c.setFont("Helvetica", 8)
+    c.drawString(50, 700, "Montant du prélèvement :")
+    c.drawString(120, 700, "29.99 EUR")  # starts over the end of the label, as in free_fiber.pdf
+    c.drawString(50, 680, "Total due 29.99 EUR")
+    c.showPage()
+    c.save()
+    doc = read_document(path, reader_settings)
+    texts = [w.text for w in doc.words]
+    assert "29.99" in texts and "EUR" in texts and "prélèvement" in texts, texts
 
 
 def test_group_lines_does_not_creep_down_the_page():

@@ -49,7 +49,7 @@ def build_words(
 
     lines = group_lines(upright)
     if merge_letter_spacing:
-        lines = [merge_letter_spaced(line) for line in lines]
+        lines = [merge_letter_spaced(join_touching(line)) for line in lines]
     # Rotated text (a vertical margin note) gets a line of its own per word, after the upright lines.
     lines.extend([w] for w in sorted(rotated, key=lambda w: (w.x0, w.top)))
 
@@ -137,6 +137,41 @@ def group_lines(words: list[RawWord]) -> list[list[RawWord]]:
     return [sorted(ws, key=lambda w: w.x0) for _, _, ws in lines]
 
 
+def _joined(run: list[RawWord], text: str) -> RawWord:
+    return RawWord(
+        text=text,
+        x0=run[0].x0,
+        top=min(w.top for w in run),
+        x1=max(w.x1 for w in run),
+        bottom=max(w.bottom for w in run),
+        confidence=min(w.confidence for w in run),
+        upright=run[0].upright,
+        unit=run[0].unit,
+        block=run[0].block,
+    )
+
+
+def join_touching(line: list[RawWord]) -> list[RawWord]:
+    """Join pieces of one word that the PDF drew separately ("Policy" in bold, then its ":"), and
+    drop a word drawn twice on top of itself (fake bold).  Pieces touch: their gap is far below a
+    space (a tenth of the text height).  Overlapping words of different text are left apart."""
+    if len(line) < 2:
+        return line
+    out = [line[0]]
+    for w in line[1:]:
+        prev = out[-1]
+        h = min(prev.height, w.height)
+        gap = w.x0 - prev.x1
+        same_row = min(prev.bottom, w.bottom) - max(prev.top, w.top) >= 0.7 * h
+        if same_row and w.text == prev.text and (min(prev.x1, w.x1) - max(prev.x0, w.x0)) >= 0.7 * (w.x1 - w.x0):
+            continue  # the same word drawn twice
+        if same_row and -0.05 * h <= gap <= 0.1 * h and abs(prev.height - w.height) <= 0.3 * max(prev.height, w.height):
+            out[-1] = _joined([prev, w], prev.text + w.text)
+            continue
+        out.append(w)
+    return out
+
+
 def merge_letter_spaced(line: list[RawWord]) -> list[RawWord]:
     """Merge letter-spaced headings: a run of three or more one-letter words with small, even gaps
     ("I N V O I C E") becomes one word.  Ordinary words are left alone."""
@@ -158,19 +193,7 @@ def merge_letter_spaced(line: list[RawWord]) -> list[RawWord]:
                 j += 1
             if j - i + 1 >= 3 and max(gaps) - min(gaps) <= max(0.35 * h, 0.5 * max(gaps)):
                 run = line[i : j + 1]
-                out.append(
-                    RawWord(
-                        text="".join(w.text for w in run),
-                        x0=run[0].x0,
-                        top=min(w.top for w in run),
-                        x1=run[-1].x1,
-                        bottom=max(w.bottom for w in run),
-                        confidence=min(w.confidence for w in run),
-                        upright=run[0].upright,
-                        unit=run[0].unit,
-                        block=run[0].block,
-                    )
-                )
+                out.append(_joined(run, "".join(w.text for w in run)))
                 i = j + 1
                 continue
         out.append(line[i])

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import bisect
 import io
 import logging
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +21,13 @@ from invoicebot.schema import Page, Word
 
 log = logging.getLogger("invoicebot.readers")
 
-#: pdfplumber's word options.  Visual order (use_text_flow=False) rather than the order the PDF
-#: draws its text in: generators draw headers, columns and overlays in any order.  3 pt is
-#: pdfplumber's default and holds for the 7-12 pt fonts of invoices: letters within a word sit
-#: closer, words are split at the PDF's space characters anyway.
-WORD_OPTIONS: dict[str, Any] = {"x_tolerance": 3, "y_tolerance": 3, "keep_blank_chars": False, "use_text_flow": False}
+#: pdfplumber's word options.  Words are cut in the order the PDF draws its characters
+#: (use_text_flow=True): a value drawn on top of a label ("prélèvement :" and "29.99" in
+#: free_fiber.pdf) then stays two words instead of interleaving its letters with the label's,
+#: which sorting characters by x does.  Visual order is restored afterwards by grouping the words
+#: into lines (grouping.py), where pieces of one word drawn apart are joined again.  3 pt is
+#: pdfplumber's default tolerance; words are split at the PDF's space characters anyway.
+WORD_OPTIONS: dict[str, Any] = {"x_tolerance": 3, "y_tolerance": 3, "keep_blank_chars": False, "use_text_flow": True}
 
 _EXTRACTOR = WordExtractor(**WORD_OPTIONS)
 
@@ -87,49 +87,11 @@ def open_pdfplumber(data: bytes, path: Path) -> pdfplumber.PDF:
         raise _corrupt(path, exc) from exc
 
 
-def drop_overlaid_spaces(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Remove space characters that sit on top of a visible glyph of the same line.
-
-    Some generators draw a run of spaces over the first letters of a label (coolblue's
-    "F actuurnummer:"); pdfplumber then breaks the word at the space.  A real space fills the
-    gap between two glyphs and overlaps neither."""
-    spaces = [c for c in chars if c["text"].isspace()]
-    if not spaces:
-        return chars
-    rows: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    for c in chars:
-        if not c["text"].isspace():
-            rows[round(c["top"])].append((c["x0"], c["x1"]))
-    starts: dict[int, list[float]] = {}
-    for key, spans in rows.items():
-        spans.sort()
-        starts[key] = [s[0] for s in spans]
-    drop: set[int] = set()
-    for c in spaces:
-        x0, x1 = c["x0"], c["x1"]
-        need = 0.3 * max(x1 - x0, 0.1)
-        key = round(c["top"])
-        for k in (key - 1, key, key + 1):
-            spans = rows.get(k)
-            if not spans:
-                continue
-            i = bisect.bisect_left(starts[k], x1)
-            for j in range(max(0, i - 3), min(len(spans), i + 1)):
-                a, b = spans[j]
-                if min(b, x1) - max(a, x0) >= need:
-                    drop.add(id(c))
-                    break
-            if id(c) in drop:
-                break
-    if not drop:
-        return chars
-    return [c for c in chars if id(c) not in drop]
-
-
 def text_layer_words(page: pdfplumber.page.Page) -> list[RawWord]:
-    chars = drop_overlaid_spaces(page.chars)
+    # In text-flow order the stray spaces that some generators draw over a label's first letters
+    # (coolblue's "F actuurnummer:") come after the label in the stream and split nothing.
     out = []
-    for w in _EXTRACTOR.extract_words(chars):
+    for w in _EXTRACTOR.extract_words(page.chars):
         out.append(
             RawWord(text=w["text"], x0=w["x0"], top=w["top"], x1=w["x1"], bottom=w["bottom"], upright=w["upright"])
         )
