@@ -36,12 +36,24 @@ Process One Attachment
         RETURN
     END
     ${started} =    Get Time    epoch
+    ${invoice} =    Set Variable    ${None}
+    TRY
+        ${route}    ${invoice} =    Decide Attachment    ${payload}
+    EXCEPT    AS    ${error}
+        ${route} =    Create Dictionary    decision=failed    code=APPLICATION_ERROR    exception_type=APPLICATION
+        ...    reason=the robot could not finish this item (${error}); a retry may succeed once the cause is fixed
+    END
+    Finish Attachment    ${payload}    ${route}    ${invoice}    ${started}
+
+Decide Attachment
+    [Documentation]    Classify, extract and validate one attachment, key it or send it to review.
+    [Arguments]    ${payload}
     IF    'duplicate_of' in $payload
         ${route} =    Create Dictionary    decision=review    code=DUPLICATE    exception_type=BUSINESS
         ...    reason=${payload}[duplicate_of]
-        Finish Attachment    ${payload}    ${route}    ${None}    ${started}
-        RETURN
+        RETURN    ${route}    ${None}
     END
+    Create Directory    ${WORK_DIR}${/}${payload}[item_key]
     ${path} =    Get Work Item File    ${payload}[file_name]
     ...    ${WORK_DIR}${/}${payload}[item_key]${/}${payload}[file_name]
     ${invoice} =    Extract Invoice Fields    ${path}    allow_unreadable=${True}
@@ -53,7 +65,7 @@ Process One Attachment
     IF    $route['decision'] == 'review'
         Send Invoice To Review    ${invoice}    ${route}    item=${payload}[item_key]    source=${payload}
     END
-    Finish Attachment    ${payload}    ${route}    ${invoice}    ${started}
+    RETURN    ${route}    ${invoice}
 
 Key Invoice Or Explain
     [Documentation]    Keys the invoice; a duplicate that the accounting system knows goes to review, any other

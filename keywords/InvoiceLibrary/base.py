@@ -8,6 +8,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from invoicebot.masking import mask_data
+from robot.utils import DotDict
+
+
+class MaskedDict(DotDict):
+    """A dict for Robot (``${d.key}``) whose printed form, as Robot logs it, has IBANs and tax ids masked."""
+
+    def __repr__(self) -> str:
+        return repr(mask_data(_plain(self)))
+
+    __str__ = __repr__
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
 
 class InvoiceRobotError(Exception):
     """Base of the errors the keywords raise; Robot shows only the message."""

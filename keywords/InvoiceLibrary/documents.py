@@ -8,25 +8,33 @@ from pathlib import Path
 from typing import Any
 
 from invoicebot.errors import InvoiceBotError
-from invoicebot.masking import mask_data, mask_fields
+from invoicebot.masking import mask_data, mask_fields, mask_text
 from invoicebot.review import parse_required
 from invoicebot.schema import INVOICE_LIKE_TYPES, Document, ExtractionResult
 from robot.api import logger
 from robot.api.deco import keyword
 from robot.utils import DotDict
 
-from .base import Component, DocumentUnreadable, FieldsMissing, InvoiceInvalid, InvoiceRobotError, NotAnInvoice
+from .base import (
+    Component,
+    DocumentUnreadable,
+    FieldsMissing,
+    InvoiceInvalid,
+    InvoiceRobotError,
+    MaskedDict,
+    NotAnInvoice,
+)
 
 #: Keys the keywords add to ``ExtractionResult.to_dict()`` for convenient use in a task.
 _EXTRA_KEYS = ("value", "confidence")
 
 
-def invoice_record(result: ExtractionResult) -> DotDict:
-    """The dict a keyword returns: the result as JSON plus ``value`` and ``confidence`` per field."""
+def invoice_record(result: ExtractionResult) -> MaskedDict:
+    """The dict a keyword returns: the result as JSON plus ``value`` and ``confidence`` per field (logged masked)."""
     data = result.to_dict()
     data["value"] = result.values()
     data["confidence"] = {k: f.confidence for k, f in result.fields.items()}
-    return DotDict(data)
+    return MaskedDict(data)
 
 
 def to_result(invoice: Any) -> ExtractionResult:
@@ -211,10 +219,10 @@ class DocumentKeywords(Component):
             issues = validate_invoice(values, document_type=doc_type)
         except (ValueError, InvoiceBotError) as exc:
             raise InvoiceRobotError(f"the invoice's values cannot be checked: {exc}") from exc
-        out = [DotDict(code=i.code, message=i.message, fields=list(i.fields), severity=i.severity) for i in issues]
+        out = [MaskedDict(code=i.code, message=i.message, fields=list(i.fields), severity=i.severity) for i in issues]
         if isinstance(invoice, dict):
             invoice["issues"] = [dict(i) for i in out]
-        logger.info(f"{len(out)} issue(s): " + "; ".join(f"{i.code}: {i.message}" for i in out) if out else "no issues")
+        logger.info(mask_text(f"{len(out)} issue(s): " + "; ".join(f"{i.code}: {i.message}" for i in out)) if out else "no issues")
         return out
 
     @keyword

@@ -13,7 +13,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 from robot.utils import DotDict
 
-from .base import Component, InvoiceRobotError, ReviewImportFailed
+from .base import Component, InvoiceRobotError, MaskedDict, ReviewImportFailed
 from .documents import to_result
 
 
@@ -63,7 +63,7 @@ class ReviewKeywords(Component):
         d = engine_review.decide(result, required=names, min_confidence=threshold, duplicate=duplicate)
         logger.info(f"{Path(result.document).name}: {d.decision}" + (f" {d.code}" if d.code else "") +
                     f" — {mask_text(d.reason)}")
-        return DotDict(d.to_dict())
+        return MaskedDict(d.to_dict())
 
     @keyword
     def send_invoice_to_review(self, invoice: Any, route: dict | None = None, item: str | None = None,

@@ -200,8 +200,12 @@ def render_pages(path: str | os.PathLike[str], max_pages: int = MAX_REVIEW_PAGES
 
 def draw_fields(img, result: ExtractionResult, page: int, rotation: int = 0):
     """Draw each field found on ``page`` as a box with its name and confidence; return the image."""
-    from PIL import ImageDraw
+    from PIL import ImageDraw, ImageFont
 
+    try:
+        font = ImageFont.load_default(size=15)
+    except TypeError:  # Pillow < 10.1 has one bitmap size
+        font = ImageFont.load_default()
     if rotation:
         img = img.rotate(-rotation, expand=True)
     draw = ImageDraw.Draw(img)
@@ -212,7 +216,7 @@ def draw_fields(img, result: ExtractionResult, page: int, rotation: int = 0):
         x0, y0, x1, y1 = (f.bbox[0] * w / 1000, f.bbox[1] * h / 1000, f.bbox[2] * w / 1000, f.bbox[3] * h / 1000)
         colour = (0, 150, 60) if f.confidence >= DEFAULT_MIN_CONFIDENCE else (220, 120, 0)
         draw.rectangle((x0 - 2, y0 - 2, x1 + 2, y1 + 2), outline=colour, width=3)
-        draw.text((x0, max(0, y0 - 13)), f"{name} {f.confidence:.2f}", fill=colour)
+        draw.text((x0, max(0, y0 - 17)), f"{name} {f.confidence:.2f}", fill=colour, font=font)
     return img
 
 

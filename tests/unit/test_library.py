@@ -21,9 +21,19 @@ from InvoiceLibrary.workitems import attachment_payload, is_queueable, item_key
 ROOT = Path(__file__).resolve().parents[2]
 IBAN = "DE89370400440532013000"
 REQUIRED_KEYWORDS = {
-    "Read Document", "Classify Document", "Extract Invoice Fields", "Validate Invoice", "Invoice Should Be Valid",
-    "Send Invoice To Review", "Import Review Corrections", "Train Invoice Model", "Evaluate Invoice Model",
-    "Decide Invoice Route", "Write Run Report", "Record Attachment Outcome", "Record Mail In Run Report",
+    "Read Document",
+    "Classify Document",
+    "Extract Invoice Fields",
+    "Validate Invoice",
+    "Invoice Should Be Valid",
+    "Send Invoice To Review",
+    "Import Review Corrections",
+    "Train Invoice Model",
+    "Evaluate Invoice Model",
+    "Decide Invoice Route",
+    "Write Run Report",
+    "Record Attachment Outcome",
+    "Record Mail In Run Report",
     "Attachment Work Item Payload",
 }
 
@@ -42,22 +52,34 @@ class FakeEngine:
         if Path(path).name.startswith("corrupt"):
             raise CorruptDocument(f"{Path(path).name} is damaged: no PDF trailer; ask the vendor to send it again")
         words = [Word("INVOICE", (100, 80, 250, 100), 1, line=0)]
-        return Document(path=str(path), media_type="application/pdf", sha256="cd" * 32,
-                        pages=[Page(1, 595, 842, "text", words)])
+        return Document(
+            path=str(path), media_type="application/pdf", sha256="cd" * 32, pages=[Page(1, 595, 842, "text", words)]
+        )
 
     def classify(self, doc):
         return self.doc_type, 0.9
 
     def extract(self, doc):
-        fields = self.fields if self.fields is not None else {
-            "vendor_name": ExtractedField("Northwind Ltd", 0.95, 1, (100, 40, 300, 60)),
-            "invoice_number": ExtractedField("INV-7", 0.9, 1, (300, 80, 400, 100)),
-            "invoice_date": ExtractedField("2026-01-05", 0.9, 1, (300, 100, 400, 120)),
-            "total_amount": ExtractedField("119.00", 0.5, 1, (300, 150, 400, 170)),
-            "iban": ExtractedField(IBAN, 0.9, 1, (100, 700, 500, 720)),
-        }
-        return ExtractionResult(document=doc.path, sha256=doc.sha256, document_type=self.doc_type,
-                                document_type_confidence=0.9, fields=dict(fields), issues=list(self.issues), pages=1)
+        fields = (
+            self.fields
+            if self.fields is not None
+            else {
+                "vendor_name": ExtractedField("Northwind Ltd", 0.95, 1, (100, 40, 300, 60)),
+                "invoice_number": ExtractedField("INV-7", 0.9, 1, (300, 80, 400, 100)),
+                "invoice_date": ExtractedField("2026-01-05", 0.9, 1, (300, 100, 400, 120)),
+                "total_amount": ExtractedField("119.00", 0.5, 1, (300, 150, 400, 170)),
+                "iban": ExtractedField(IBAN, 0.9, 1, (100, 700, 500, 720)),
+            }
+        )
+        return ExtractionResult(
+            document=doc.path,
+            sha256=doc.sha256,
+            document_type=self.doc_type,
+            document_type_confidence=0.9,
+            fields=dict(fields),
+            issues=list(self.issues),
+            pages=1,
+        )
 
     def process(self, path):
         return self.extract(self.read(path))
@@ -65,8 +87,9 @@ class FakeEngine:
 
 @pytest.fixture
 def lib(tmp_path):
-    library = InvoiceLibrary(report_dir=str(tmp_path / "report"), review_dir=str(tmp_path / "review"),
-                             ledger=str(tmp_path / "ledger.jsonl"))
+    library = InvoiceLibrary(
+        report_dir=str(tmp_path / "report"), review_dir=str(tmp_path / "review"), ledger=str(tmp_path / "ledger.jsonl")
+    )
     library.ctx.cache["engine"] = FakeEngine()
     return library
 
@@ -74,8 +97,7 @@ def lib(tmp_path):
 @pytest.fixture
 def logged(monkeypatch):
     lines: list[str] = []
-    fake = types.SimpleNamespace(info=lambda msg, html=False: lines.append(msg), warn=lines.append,
-                                 debug=lines.append)
+    fake = types.SimpleNamespace(info=lambda msg, html=False: lines.append(msg), warn=lines.append, debug=lines.append)
     import InvoiceLibrary.review as review_mod
     import InvoiceLibrary.workitems as workitems_mod
 
@@ -113,8 +135,10 @@ def test_engine_is_loaded_once_and_lazily(monkeypatch):
 def test_extract_fails_listing_missing_and_low_fields(lib, tmp_path):
     with pytest.raises(FieldsMissing) as err:
         lib.extract_invoice_fields(str(tmp_path / "inv.pdf"), required="total_amount,due_date,vendor_name")
-    assert str(err.value) == ("LOW_CONFIDENCE: inv.pdf lacks total_amount (confidence 0.50 < 0.80), due_date (missing); "
-                              "send it to review or lower the threshold")
+    assert str(err.value) == (
+        "LOW_CONFIDENCE: inv.pdf lacks total_amount (confidence 0.50 < 0.80), due_date (missing); "
+        "send it to review or lower the threshold"
+    )
     assert err.value.fields == {"total_amount": "confidence 0.50 < 0.80", "due_date": "missing"}
     assert FieldsMissing.ROBOT_SUPPRESS_NAME and issubclass(FieldsMissing, InvoiceRobotError)
     inv = lib.extract_invoice_fields(str(tmp_path / "inv.pdf"), required="total_amount", min_confidence=0.4)
@@ -144,15 +168,18 @@ def test_logs_mask_the_iban(lib, logged):
 def test_classify_expected_type(lib):
     assert lib.classify_document("a.pdf") == {"type": "invoice", "confidence": 0.9}
     lib.ctx.cache["engine"] = FakeEngine(doc_type="purchase_order")
-    with pytest.raises(NotAnInvoice, match="NOT_AN_INVOICE: a.pdf is a purchase_order .* expected credit_note or invoice"):
+    with pytest.raises(
+        NotAnInvoice, match="NOT_AN_INVOICE: a.pdf is a purchase_order .* expected credit_note or invoice"
+    ):
         lib.classify_document("a.pdf", expected="invoice,credit_note")
 
 
 def test_invoice_should_be_valid(lib):
     inv = lib.extract_invoice_fields("a.pdf")
     lib.invoice_should_be_valid(inv)
-    lib.ctx.cache["engine"] = FakeEngine(issues=[ValidationIssue("SUM_MISMATCH", "100.00 + 19.00 != 120.00",
-                                                                 ["total_amount"])])
+    lib.ctx.cache["engine"] = FakeEngine(
+        issues=[ValidationIssue("SUM_MISMATCH", "100.00 + 19.00 != 120.00", ["total_amount"])]
+    )
     bad = lib.extract_invoice_fields("a.pdf")
     with pytest.raises(InvoiceInvalid, match=r"INVALID: a.pdf fails 1 check\(s\): SUM_MISMATCH: 100.00 \+ 19.00"):
         lib.invoice_should_be_valid(bad)
@@ -199,7 +226,9 @@ def test_send_to_review_reuses_the_words_read(lib, tmp_path):
     package = Path(lib.send_invoice_to_review(inv, route, item="att-9", source={"sender": "a@b.test"}))
     assert lib.ctx.engine.reads == reads
     assert package == tmp_path / "review" / "att-9"
-    assert {"index.html", "page-1.png", "document.json", "corrections.json", "inv.pdf"} <= {p.name for p in package.iterdir()}
+    assert {"index.html", "page-1.png", "document.json", "corrections.json", "inv.pdf"} <= {
+        p.name for p in package.iterdir()
+    }
     data = json.loads((package / "corrections.json").read_text())
     data.update(status="corrected")
     data["fields"]["total_amount"] = "119.00"
@@ -213,19 +242,47 @@ def test_send_to_review_reuses_the_words_read(lib, tmp_path):
 
 
 def test_report_keywords_record_mail_and_outcome(lib, tmp_path):
-    message = {"ref": "/in/1.eml", "message_id": "m1@x", "sender": "billing@northwind.test", "subject": "Invoice",
-               "date": "2026-01-05"}
+    message = {
+        "ref": "/in/1.eml",
+        "message_id": "m1@x",
+        "sender": "billing@northwind.test",
+        "subject": "Invoice",
+        "date": "2026-01-05",
+    }
     saved = [
-        {"status": "saved", "reason": "", "path": "/a/inv.pdf", "file_name": "inv.pdf", "sha256": "s1",
-         "message_id": "m1@x", "sender": "billing@northwind.test", "subject": "Invoice", "date": "2026-01-05"},
-        {"status": "skipped", "reason": "duplicate: already taken as 'inv.pdf' from message m0", "path": "",
-         "file_name": "inv copy.pdf", "sha256": "s0", "message_id": "m1@x"},
-        {"status": "skipped", "reason": "inline image (logo)", "path": "", "file_name": "logo.png", "sha256": "s2",
-         "message_id": "m1@x"},
+        {
+            "status": "saved",
+            "reason": "",
+            "path": "/a/inv.pdf",
+            "file_name": "inv.pdf",
+            "sha256": "s1",
+            "message_id": "m1@x",
+            "sender": "billing@northwind.test",
+            "subject": "Invoice",
+            "date": "2026-01-05",
+        },
+        {
+            "status": "skipped",
+            "reason": "duplicate: already taken as 'inv.pdf' from message m0",
+            "path": "",
+            "file_name": "inv copy.pdf",
+            "sha256": "s0",
+            "message_id": "m1@x",
+        },
+        {
+            "status": "skipped",
+            "reason": "inline image (logo)",
+            "path": "",
+            "file_name": "logo.png",
+            "sha256": "s2",
+            "message_id": "m1@x",
+        },
     ]
     assert [is_queueable(a) for a in saved] == [True, True, False]
     payload = lib.attachment_work_item_payload(saved[0], message)
-    assert payload.item_key == item_key("m1@x", "s1") and payload.file_name == "inv.pdf" and "duplicate_of" not in payload
+    assert (
+        payload.item_key == item_key("m1@x", "s1") and payload.file_name == "inv.pdf" and "duplicate_of" not in payload
+    )
     assert "duplicate_of" in attachment_payload(saved[1], message)
     lib.record_mail_in_run_report(message, saved)
     inv = lib.extract_invoice_fields("inv.pdf")
@@ -294,8 +351,14 @@ def test_train_drops_the_loaded_engine(lib, monkeypatch):
 def libdoc_spec(tmp_path_factory):
     out = tmp_path_factory.mktemp("libdoc") / "InvoiceLibrary.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "keywords")}
-    proc = subprocess.run([sys.executable, "-m", "robot.libdoc", "--specdocformat", "RAW", "InvoiceLibrary", str(out)],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "robot.libdoc", "--specdocformat", "RAW", "InvoiceLibrary", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(out.read_text())
 
@@ -317,10 +380,23 @@ def test_libdoc_every_keyword_has_arguments_example_and_failure(libdoc_spec):
 
 
 def test_libdoc_argument_tables_name_every_argument_of_our_keywords(libdoc_spec):
-    ours = {"Read Document", "Classify Document", "Extract Invoice Fields", "Validate Invoice",
-            "Invoice Should Be Valid", "Send Invoice To Review", "Import Review Corrections", "Decide Invoice Route",
-            "Train Invoice Model", "Evaluate Invoice Model", "Record Attachment Outcome", "Record Mail In Run Report",
-            "Write Run Report", "Attachment Work Item Payload", "Import Accounting Profile"}
+    ours = {
+        "Read Document",
+        "Classify Document",
+        "Extract Invoice Fields",
+        "Validate Invoice",
+        "Invoice Should Be Valid",
+        "Send Invoice To Review",
+        "Import Review Corrections",
+        "Decide Invoice Route",
+        "Train Invoice Model",
+        "Evaluate Invoice Model",
+        "Record Attachment Outcome",
+        "Record Mail In Run Report",
+        "Write Run Report",
+        "Attachment Work Item Payload",
+        "Import Accounting Profile",
+    }
     missing = []
     for k in libdoc_spec["keywords"]:
         if k["name"] not in ours:
@@ -330,3 +406,11 @@ def test_libdoc_argument_tables_name_every_argument_of_our_keywords(libdoc_spec)
                 missing.append(f"{k['name']}: {arg['name']}")
     assert not missing, missing
     assert ours <= {k["name"] for k in libdoc_spec["keywords"]}
+
+
+def test_returned_dicts_print_masked_as_robot_logs_them(lib):
+    from robot.utils import prepr
+
+    inv = lib.extract_invoice_fields("a.pdf")
+    assert inv.value.iban == IBAN  # the task still has the real value
+    assert IBAN not in prepr(inv) and IBAN not in str(inv) and "DE89" in prepr(inv)
