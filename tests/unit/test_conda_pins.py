@@ -54,7 +54,9 @@ def test_conda_pip_pins_equal_requirements():
     conda = parse_pins([str(p) for p in pip], "conda.yaml pip")
     only_req = sorted(set(req) - set(conda))
     only_conda = sorted(set(conda) - set(req))
-    differ = sorted(f"{k}: requirements {req[k]} vs conda {conda[k]}" for k in set(req) & set(conda) if req[k] != conda[k])
+    differ = sorted(
+        f"{k}: requirements {req[k]} vs conda {conda[k]}" for k in set(req) & set(conda) if req[k] != conda[k]
+    )
     msg = []
     if only_req:
         msg.append("missing from conda.yaml: " + ", ".join(req[k] for k in only_req))

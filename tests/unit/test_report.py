@@ -13,26 +13,64 @@ IBAN = "DE89370400440532013000"
 
 
 def _fill(report: RunReport) -> None:
-    report.add_mail(MailRecord(message_id="m1@x", sender="billing@northwind.test", subject="Invoice INV-1",
-                               mail_date="2026-01-05T10:00:00+01:00", attachments=2))
-    report.add_mail(MailRecord(message_id="m2@x", sender="news@acme.test", subject="Our news", attachments=0,
-                               note="no document attached; skipped logo.png: inline image"))
-    report.add_attachment(AttachmentRecord(
-        file_name="inv1.pdf", decision="done", reason="all fields", message_id="m1@x", item_id="att-1",
-        document_type="invoice", type_confidence=0.93,
-        fields={"total_amount": {"value": "119.00", "confidence": 0.9}, "iban": {"value": IBAN, "confidence": 0.8}},
-        seconds=1.25))
-    report.add_attachment(AttachmentRecord(
-        file_name="inv2.pdf", decision="review", code="LOW_CONFIDENCE", reason=f"below 0.80: iban ({IBAN})",
-        message_id="m1@x", item_id="att-2", fields={"total_amount": {"value": "5.00", "confidence": 0.4}}))
+    report.add_mail(
+        MailRecord(
+            message_id="m1@x",
+            sender="billing@northwind.test",
+            subject="Invoice INV-1",
+            mail_date="2026-01-05T10:00:00+01:00",
+            attachments=2,
+        )
+    )
+    report.add_mail(
+        MailRecord(
+            message_id="m2@x",
+            sender="news@acme.test",
+            subject="Our news",
+            attachments=0,
+            note="no document attached; skipped logo.png: inline image",
+        )
+    )
+    report.add_attachment(
+        AttachmentRecord(
+            file_name="inv1.pdf",
+            decision="done",
+            reason="all fields",
+            message_id="m1@x",
+            item_id="att-1",
+            document_type="invoice",
+            type_confidence=0.93,
+            fields={"total_amount": {"value": "119.00", "confidence": 0.9}, "iban": {"value": IBAN, "confidence": 0.8}},
+            seconds=1.25,
+        )
+    )
+    report.add_attachment(
+        AttachmentRecord(
+            file_name="inv2.pdf",
+            decision="review",
+            code="LOW_CONFIDENCE",
+            reason=f"below 0.80: iban ({IBAN})",
+            message_id="m1@x",
+            item_id="att-2",
+            fields={"total_amount": {"value": "5.00", "confidence": 0.4}},
+        )
+    )
 
 
 def test_summary_counts_mails_attachments_and_decisions(tmp_path):
     report = RunReport(tmp_path)
     _fill(report)
     s = report.summary()
-    assert s == {"mails": 2, "attachments_queued": 2, "attachments": 2, "done": 1, "review": 1, "failed": 0,
-                 "codes": {"LOW_CONFIDENCE": 1}, "mails_without_document": 1}
+    assert s == {
+        "mails": 2,
+        "attachments_queued": 2,
+        "attachments": 2,
+        "done": 1,
+        "review": 1,
+        "failed": 0,
+        "codes": {"LOW_CONFIDENCE": 1},
+        "mails_without_document": 1,
+    }
 
 
 def test_write_renders_html_csv_json_with_secrets_masked(tmp_path):
@@ -90,26 +128,32 @@ def test_ledger_finds_same_file_and_same_vendor_number_but_not_a_retry(tmp_path)
 # ------------------------------------------------------------------------------------------ masking
 
 
-@pytest.mark.parametrize("text, secret", [
-    ("IBAN: DE89 3704 0044 0532 0130 00", "3704 0044 0532"),
-    (f"pay to {IBAN} now", "370400440532013"),
-    ("GB82WEST12345698765432", "WEST123456987654"),
-    ("VAT: DE123456789", "23456789"),
-    ("BTW NL123456789B01", "23456789B0"),
-    ("UID CHE-123.456.789 MWST", "123.456.789"),
-    ("EIN 12-3456789", "3456789"),
-])
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        ("IBAN: DE89 3704 0044 0532 0130 00", "3704 0044 0532"),
+        (f"pay to {IBAN} now", "370400440532013"),
+        ("GB82WEST12345698765432", "WEST123456987654"),
+        ("VAT: DE123456789", "23456789"),
+        ("BTW NL123456789B01", "23456789B0"),
+        ("UID CHE-123.456.789 MWST", "123.456.789"),
+        ("EIN 12-3456789", "3456789"),
+    ],
+)
 def test_mask_text_hides_ibans_and_tax_ids(text, secret):
     masked = mask_text(text)
     assert secret not in masked
     assert "*" in masked
 
 
-@pytest.mark.parametrize("text", [
-    "Invoice INV-2024-0001 total 1234.56 EUR on 2026-01-05",
-    "Order PO-77812, 3 x widgets at 19.99",
-    "DE 12 and FR 7",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Invoice INV-2024-0001 total 1234.56 EUR on 2026-01-05",
+        "Order PO-77812, 3 x widgets at 19.99",
+        "DE 12 and FR 7",
+    ],
+)
 def test_mask_text_leaves_ordinary_text_alone(text):
     assert mask_text(text) == text
 

@@ -24,10 +24,17 @@ def make_pdf(path: Path) -> Path:
 
 
 def make_document(path: Path) -> Document:
-    words = [Word("INVOICE", (120, 80, 260, 100), 1, line=0), Word("INV-1042", (330, 80, 460, 100), 1, line=0),
-             Word("119.00", (280, 150, 380, 170), 1, line=1)]
-    return Document(path=str(path), media_type="application/pdf",
-                    pages=[Page(number=1, width=595, height=842, source="text", words=words)], sha256="ab" * 32)
+    words = [
+        Word("INVOICE", (120, 80, 260, 100), 1, line=0),
+        Word("INV-1042", (330, 80, 460, 100), 1, line=0),
+        Word("119.00", (280, 150, 380, 170), 1, line=1),
+    ]
+    return Document(
+        path=str(path),
+        media_type="application/pdf",
+        pages=[Page(number=1, width=595, height=842, source="text", words=words)],
+        sha256="ab" * 32,
+    )
 
 
 def make_result(path: Path, **over) -> ExtractionResult:
@@ -38,8 +45,14 @@ def make_result(path: Path, **over) -> ExtractionResult:
         "total_amount": ExtractedField("119.00", 0.88, 1, (280, 150, 380, 170)),
         "iban": ExtractedField("DE89370400440532013000", 0.7, 1, (100, 700, 500, 720)),
     }
-    res = ExtractionResult(document=str(path), sha256="ab" * 32, document_type="invoice",
-                           document_type_confidence=0.93, fields=fields, pages=1)
+    res = ExtractionResult(
+        document=str(path),
+        sha256="ab" * 32,
+        document_type="invoice",
+        document_type_confidence=0.93,
+        fields=fields,
+        pages=1,
+    )
     for k, v in over.items():
         setattr(res, k, v)
     return res
@@ -88,11 +101,11 @@ def test_decide_low_confidence_lists_missing_and_low_fields(tmp_path):
 
 
 def test_decide_invalid_on_error_issues_only(tmp_path):
-    warn = make_result(tmp_path / "a.pdf", issues=[ValidationIssue("FUTURE_DATE", "date in future", ["invoice_date"],
-                                                                   "warning")])
+    warn = make_result(
+        tmp_path / "a.pdf", issues=[ValidationIssue("FUTURE_DATE", "date in future", ["invoice_date"], "warning")]
+    )
     assert review.decide(warn).decision == "done"
-    err = make_result(tmp_path / "a.pdf", issues=[ValidationIssue("SUM_MISMATCH", "100 + 19 != 120",
-                                                                  ["total_amount"])])
+    err = make_result(tmp_path / "a.pdf", issues=[ValidationIssue("SUM_MISMATCH", "100 + 19 != 120", ["total_amount"])])
     d = review.decide(err)
     assert (d.decision, d.code, d.fields) == ("review", "INVALID", ["total_amount"])
     assert "SUM_MISMATCH: 100 + 19 != 120" in d.reason
@@ -112,8 +125,15 @@ def test_review_package_has_document_json_html_and_drawn_page(tmp_path):
     pdf = make_pdf(tmp_path / "inv.pdf")
     res = make_result(pdf)
     d = review.decide(res, min_confidence=0.9)
-    out = review.write_review_package(res, pdf, tmp_path / "review", "att-123", d, document=make_document(pdf),
-                                      meta={"sender": "billing@northwind.test"})
+    out = review.write_review_package(
+        res,
+        pdf,
+        tmp_path / "review",
+        "att-123",
+        d,
+        document=make_document(pdf),
+        meta={"sender": "billing@northwind.test"},
+    )
     assert out == tmp_path / "review" / "att-123"
     for name in ("inv.pdf", "extraction.json", "document.json", "corrections.json", "index.html", "page-1.png"):
         assert (out / name).is_file(), name
@@ -151,8 +171,9 @@ def test_review_package_keeps_reviewers_work_and_survives_unreadable_files(tmp_p
 def _package(tmp_path: Path, name: str = "att-1") -> Path:
     pdf = make_pdf(tmp_path / f"{name}.pdf")
     res = make_result(pdf)
-    return review.write_review_package(res, pdf, tmp_path / "review", name, review.decide(res),
-                                       document=make_document(pdf))
+    return review.write_review_package(
+        res, pdf, tmp_path / "review", name, review.decide(res), document=make_document(pdf)
+    )
 
 
 def _edit(pkg: Path, **changes) -> None:
@@ -179,14 +200,23 @@ def test_import_corrections_stores_words_and_corrected_values(tmp_path):
 def test_import_corrections_rejects_bad_values_and_stores_nothing(tmp_path):
     good, bad = _package(tmp_path, "good"), _package(tmp_path, "bad")
     _edit(good, status="corrected")
-    _edit(bad, status="corrected", document_type="bill",
-          fields={"invoice_date": "05/01/2026", "total_amount": "1.234,00", "currency": "euro", "colour": "red"})
+    _edit(
+        bad,
+        status="corrected",
+        document_type="bill",
+        fields={"invoice_date": "05/01/2026", "total_amount": "1.234,00", "currency": "euro", "colour": "red"},
+    )
     with pytest.raises(review.CorrectionInvalid) as err:
         review.import_corrections(tmp_path / "review", tmp_path / "store")
     msg = str(err.value)
-    for part in ("document_type 'bill'", "fields.invoice_date = '05/01/2026' is not a date written YYYY-MM-DD",
-                 "fields.total_amount = '1.234,00'", "fields.currency = 'euro'", "fields.colour is not a canonical",
-                 "nothing was stored"):
+    for part in (
+        "document_type 'bill'",
+        "fields.invoice_date = '05/01/2026' is not a date written YYYY-MM-DD",
+        "fields.total_amount = '1.234,00'",
+        "fields.currency = 'euro'",
+        "fields.colour is not a canonical",
+        "nothing was stored",
+    ):
         assert part in msg
     assert len(err.value.problems) == 5
     assert not (tmp_path / "store").exists()
