@@ -38,10 +38,10 @@ from .schema import DOCUMENT_TYPES, HEADER_FIELDS
 
 #: The token every spelling of "number" (No, Nr., N°, #, ...) is folded to.
 NUMBER_TOKEN = "#"
-_NUMBER_WORDS = frozenset({"no", "nr", "n°", "nº", "n", "#", "num", "núm", "nro", "nbr", "№", "n.º", "n.°"})
+_NUMBER_WORDS = frozenset({"no", "nr", "n°", "nº", "n", "#", "num", "núm", "nro", "nbr", "№", "n.º", "n.°", "n.o"})
 
-#: Words, ``#``, ``N°``/``Nº``/``N.º``; everything else separates tokens.
-_TOKEN_RE = re.compile(r"[Nn]\.?\s?[°º]|№|#|[^\W_]+")
+#: Words (letters, digits, "_"), ``#``, ``N°``/``Nº``/``N.º``; everything else separates tokens.
+_TOKEN_RE = re.compile(r"[Nn]\.?\s?[°º]|№|#|\w+")  # "_" joins: "po_number_1" is one identifier
 _LETTER_BOUNDARY_L = r"(?<![^\W\d_])"
 _LETTER_BOUNDARY_R = r"(?![^\W\d_])"
 _SNAKE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -537,7 +537,9 @@ def _legal_key(s: str) -> str:
 def _legal_pattern(spelling: str) -> str:
     """Regex for a legal form spelling that ignores case, dots and spaces between its parts."""
     parts = [p for p in re.split(r"[\s.]+", spelling) if p]
-    return r"[\s.]*".join(re.escape(p) for p in parts) + r"\.?"
+    # Short abbreviations may be printed with or without dots between letters: "SRL" / "S.r.l.".
+    pieces = [r"[\s.]*".join(re.escape(ch) for ch in p) if len(p) <= 4 else re.escape(p) for p in parts]
+    return r"[\s.]*".join(pieces) + r"\.?"
 
 
 # --------------------------------------------------------------------------------------------
