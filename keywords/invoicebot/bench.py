@@ -342,6 +342,7 @@ def run_bench(
 ) -> dict[str, Any]:
     """Measure the engine's pages/s on text PDFs and on scanned pages beside the floor.
 
+    ``text_pdfs`` / ``scans``: None for the default samples, an empty list to skip that kind.
     ``engine`` is any ``callable(path)``; by default ``read_document``.  ``repeat``: how many
     timed runs per document (the best counts); default 3 for text PDFs and 2 for scans.
     Returns ``{"text": {...}, "scan": {...}, "settings": {...}}``; the ratio is engine / floor.
@@ -352,14 +353,16 @@ def run_bench(
     engine = engine or (lambda p: read_document(p, settings))
     tmp: tempfile.TemporaryDirectory[str] | None = None
     try:
-        if text_pdfs is None or scans is None:
-            samples = sorted(SAMPLES_DIR.glob("*.pdf")) if SAMPLES_DIR.is_dir() else []
+        samples = sorted(SAMPLES_DIR.glob("*.pdf")) if SAMPLES_DIR.is_dir() else []
+        if scans is None or (text_pdfs is None and not samples):
             tmp = tempfile.TemporaryDirectory(prefix="invoicebot-bench-")
-            gen_pdfs, gen_scans = make_samples(Path(tmp.name), dpi=settings.ocr_dpi)
+            gen_pdfs, gen_scans = make_samples(Path(tmp.name), scans=4 if scans is None else 0, dpi=settings.ocr_dpi)
             if text_pdfs is None:
                 text_pdfs = samples or gen_pdfs
             if scans is None:
                 scans = gen_scans
+        elif text_pdfs is None:
+            text_pdfs = samples
         result: dict[str, Any] = {
             "settings": {"ocr_dpi": settings.ocr_dpi, "ocr_languages": settings.ocr_languages},
         }
@@ -402,11 +405,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m invoicebot.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--pdf", action="append", type=Path, help="a text PDF to measure (repeatable)")
     parser.add_argument("--scan", action="append", type=Path, help="a scanned page image to measure (repeatable)")
+    parser.add_argument("--text-only", action="store_true", help="measure text PDFs only")
+    parser.add_argument("--scans-only", action="store_true", help="measure scanned pages only")
     parser.add_argument("--repeat", type=int, default=None, help="timed runs per document (best counts)")
     parser.add_argument("--json", type=Path, help="also write the result as JSON here")
     parser.add_argument("--per-document", action="store_true", help="print the time of each document")
     args = parser.parse_args(argv)
-    result = run_bench(args.pdf, args.scan, repeat=args.repeat)
+    text_pdfs = [] if args.scans_only else args.pdf
+    scans = [] if args.text_only else args.scan
+    result = run_bench(text_pdfs, scans, repeat=args.repeat)
     print(format_table(result))
     if args.per_document:
         for kind in ("text", "scan"):
