@@ -20,13 +20,16 @@ from .vocabulary import Vocabulary
 KINDS = ("date", "amount", "id", "name")
 
 # A number that may be an amount: 1.234,56 / 1,234.56 / 1 234,56 / 1'234.50 / 1939 / (12.00) / 12.00- / -9,32
+# Spaces group thousands only before a decimal comma ("1 234,56"): "1 278.61" is a quantity and a price.
 _AMOUNT_RE = re.compile(
-    r"(?<![\w/.,-])\(?-?\s?(?:\d{1,3}(?:[.,' \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d{1,2})?\)?-?(?![\w/]|[.,]\d)"
+    r"(?<![\w/.,-])\(?-?\s?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+,\d{2}|(?:\d{1,3}(?:[.,'\u2019]\d{3})+|\d+)(?:[.,]\d{1,2})?)"
+    r"\)?-?(?![\w/]|[.,]\d)"
 )
 _ID_RE = re.compile(r"#?\s?[A-Za-z0-9][A-Za-z0-9_/.\-]*[A-Za-z0-9]")
 _HAS_DIGIT = re.compile(r"\d")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _PERCENT_AFTER = re.compile(r"^\s?%")
+_WEBLIKE = re.compile(r"@|www\.|https?://|\b[\w-]+\.(?:com|net|org|de|fr|nl|it|es|pl|be|ch|at|co\.uk|in|eu|io)\b", re.I)
 
 
 @dataclass
@@ -72,6 +75,7 @@ class DocumentContext:
     currency: str | None
     currency_confidence: float
     doc_type_hits: dict[str, float]
+    decimals_seen: bool = False  # some amount on the document is written with cents
 
     def by_kind(self, kind: str) -> list[Candidate]:
         return [c for c in self.candidates if c.kind == kind]
@@ -156,12 +160,26 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
             if len(normalize.normalize_id(token)) < 3 or any(s >= a and e <= b for a, b in claimed):
                 continue
             candidates.append(_make(lines, i, "id", normalize.normalize_id(token), s, e))
+        labels_here = label_spans.get(i, [])
         for seg in split_segments(line):
-            text = seg.text.strip(" :;,-|")
-            if not _HAS_LETTER.search(text) or len(text) < 2 or len(text) > 80:
-                continue
-            s = line.text.find(seg.text)
-            candidates.append(_make(lines, i, "name", text, s, s + len(seg.text)))
+            s0 = line.text.find(seg.text)
+            pieces = [(s0, s0 + len(seg.text))]
+            # "Sold by: Example Ltd" -> also the text after each label, up to the next label
+            cuts = sorted({m.end for m, _ in labels_here if s0 <= m.start < s0 + len(seg.text)})
+            starts = sorted({m.start for m, _ in labels_here})
+            for cut in cuts:
+                end = s0 + len(seg.text)
+                pieces.append((cut, end))
+                nxt = min([st for st in starts if st >= cut] + [end])
+                if nxt < end:
+                    pieces.append((cut, nxt))
+            for a, b in pieces:
+                raw = line.text[a:b]
+                text = raw.strip(" :;,-|#")
+                if not _HAS_LETTER.search(text) or len(text) < 2 or len(text) > 80 or _WEBLIKE.search(text):
+                    continue
+                lead = len(raw) - len(raw.lstrip(" :;,-|#"))
+                candidates.append(_make(lines, i, "name", text, a + lead, a + lead + len(text)))
 
     ctx = DocumentContext(
         lines=lines,
@@ -173,6 +191,7 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
         currency_confidence=cur_conf,
         doc_type_hits=_doc_type_scores(vocab, lines),
     )
+    ctx.decimals_seen = any(c.features.get("has_decimals") for c in candidates if c.kind == "amount")
     for c in candidates:
         _attach_labels(ctx, c)
     _add_features(ctx)

@@ -105,7 +105,7 @@ class Engine:
         except InvoiceBotError as exc:
             result = ExtractionResult(document=str(path), error=exc.to_dict())
         except Exception as exc:  # a bad document must never stop a batch
-            log.exception("unexpected error on %s", path)
+            log.error("unexpected error on %s: %s", path, exc, exc_info=log.isEnabledFor(logging.DEBUG))
             result = ExtractionResult(
                 document=str(path),
                 error={"code": "INTERNAL", "message": f"unexpected {type(exc).__name__} while processing {path}: {exc}; "

@@ -16,13 +16,13 @@ from decimal import Decimal
 
 from . import normalize
 from .candidates import Candidate, DocumentContext, LabelHit
+from .layout import x_overlap
 from .schema import AMOUNT_FIELDS, DATE_FIELDS, ExtractedField, field_kind
 from .validate import iban_is_valid
 
 #: Which candidate kind feeds which field.
 FIELD_KIND_TO_CANDIDATE = {"date": "date", "amount": "amount", "id": "id", "name": "name", "text": "name"}
 
-_URL_RE = re.compile(r"(?:https?://)?(?:www\.)?([a-z0-9-]+)\.(?:[a-z]{2,6})(?:\.[a-z]{2})?\b", re.I)
 _EMAIL_RE = re.compile(r"[\w.+-]+@([a-z0-9-]+)\.[a-z.]{2,10}", re.I)
 _IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?)\b")
 
@@ -56,6 +56,25 @@ def _nearest(hits: list[LabelHit]) -> list[LabelHit]:
     return [h for h in hits if h.bbox == hits[0].bbox] if hits else []
 
 
+def _column_rank(c: Candidate, hit: LabelHit, ctx: DocumentContext) -> tuple[int, int]:
+    """For a value under a column header: how many values of its kind stand above it in the column, and in all."""
+    line = ctx.lines[c.line]
+    col = [o for o in ctx.candidates
+           if o.kind == c.kind and o.page == c.page and o.bbox[1] > hit.bbox[3] - 1 and o.line - c.line < 8
+           and ctx.lines[o.line].page == line.page and x_overlap(o.bbox, hit.bbox) > 0.3]
+    above = sum(1 for o in col if o.bbox[1] < c.bbox[1] - 1)
+    return above, len(col)
+
+
+def _is_item_row(line_index: int, ctx: DocumentContext) -> bool:
+    """A line-item row: a description of several words and two or more amounts, and no field label."""
+    if any(kind == "field" for _, kind in ctx.label_spans.get(line_index, [])):
+        return False
+    amounts = sum(1 for o in ctx.candidates if o.line == line_index and o.kind == "amount")
+    words = [w for w in ctx.lines[line_index].text.split() if sum(ch.isalpha() for ch in w) >= 3]
+    return amounts >= 2 and len(words) >= 2
+
+
 def label_score(c: Candidate, field: str, ctx: DocumentContext) -> tuple[float, LabelHit | None]:
     """Score of candidate ``c`` for ``field`` from the labels around it (0 when no label speaks for it)."""
     best, best_hit = 0.0, None
@@ -64,19 +83,27 @@ def label_score(c: Candidate, field: str, ctx: DocumentContext) -> tuple[float, 
     left = mine[0] if mine else (near[0] if near else None)
     if left is not None and left.kind == "field" and left.field == field:
         between, last = _same_kind_between(c, left, ctx)
-        if between == 0:
+        totals_row = field in ("total_amount", "amount_due") and c.kind == "amount"
+        if totals_row and last and between > 0:
+            s = 0.85  # "Total 24.99 5.00 29.99": the rightmost amount of a totals row is the total
+        elif between == 0 and not (totals_row and not last):
             s = 0.92
-        elif field in AMOUNT_FIELDS and field in ("total_amount", "amount_due") and last:
-            s = 0.7
+        elif between == 0:
+            s = 0.5
         else:
-            s = 0.35
+            s = 0.3
         s -= min(0.2, left.distance / 2000)
+        if c.kind == "amount" and not c.features.get("has_decimals") and ctx.decimals_seen:
+            s *= 0.6  # a whole number among prices with cents: a quantity or a count
         best, best_hit = s, left
     # a column header above counts when the same line has no closer label for something else
     for hit in _nearest(c.above):
         if hit.kind != "field" or hit.field != field:
             continue
-        s = 0.8 - min(0.25, hit.distance / 1000)
+        above, in_column = _column_rank(c, hit, ctx)
+        s = 0.8 - min(0.25, hit.distance / 1000) - 0.1 * above
+        if in_column >= 3 or _is_item_row(c.line, ctx):
+            s -= 0.3  # a table column or a line-item row: its values are per line, not the document's
         if left is not None and (left.field != field or left.kind != "field"):
             between, _ = _same_kind_between(c, left, ctx)
             if between == 0:
@@ -84,7 +111,7 @@ def label_score(c: Candidate, field: str, ctx: DocumentContext) -> tuple[float, 
         if s > best:
             best, best_hit = s, hit
         break
-    return best, best_hit
+    return max(0.0, best), best_hit
 
 
 def _ranked(ctx: DocumentContext, field: str, top: int = 4) -> list[Scored]:
@@ -142,7 +169,7 @@ def _pick_amounts(ctx: DocumentContext) -> dict[str, ExtractedField]:
     if "total_amount" not in out and "amount_due" in out and Decimal(out["amount_due"].value) != 0:
         out["total_amount"] = ExtractedField(**{**out["amount_due"].__dict__, "confidence": 0.5, "source": "derived"})
     tot_v = out.get("total_amount")
-    if tot_v and "tax_amount" in out and "subtotal_amount" not in out:
+    if tot_v and "tax_amount" in out and "subtotal_amount" not in out and out["tax_amount"].confidence >= 0.6:
         v = Decimal(tot_v.value) - Decimal(out["tax_amount"].value)
         out["subtotal_amount"] = ExtractedField(normalize.format_amount(v), 0.5, source="derived")
     elif tot_v and "subtotal_amount" in out and "tax_amount" not in out:
@@ -166,20 +193,28 @@ def _pick_dates(ctx: DocumentContext) -> dict[str, ExtractedField]:
                 used.add(id(s.candidate))
                 break
     if "invoice_date" not in out:
-        # fallback: the first date of the document that no label claims for something else
+        # fallback: "Facture n° 123 du 02 Juillet 2015" (a date right after the invoice number), else the
+        # first date of the document that no label claims for something else
+        pool = []
         for c in ctx.by_kind("date"):
-            hit = c.left[0] if c.left else (c.above[0] if c.above else None)
-            if id(c) in used or (hit is not None and hit.field != "invoice_date"):
+            near = _nearest(c.left) or _nearest(c.above)
+            fields_near = {h.field for h in near}
+            if id(c) in used:
                 continue
-            out["invoice_date"] = ExtractedField(c.value, 0.4, c.page, c.bbox, c.raw, "rules")
-            break
+            if "invoice_number" in fields_near:
+                pool.append((0, c.page, c.bbox[1], c, 0.6))
+            elif not near:
+                pool.append((1, c.page, c.bbox[1], c, 0.4))
+        if pool:
+            *_, c, conf = min(pool, key=lambda t: t[:3])
+            out["invoice_date"] = ExtractedField(c.value, conf, c.page, c.bbox, c.raw, "rules")
     inv, due = out.get("invoice_date"), out.get("due_date")
     if inv and due and due.value < inv.value and due.confidence <= inv.confidence:
         del out["due_date"]
     return out
 
 
-def _pick_ids(ctx: DocumentContext) -> dict[str, ExtractedField]:
+def _pick_ids(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
     out: dict[str, ExtractedField] = {}
     for name in ("invoice_number", "po_number", "vendor_tax_id"):
         r = _ranked(ctx, name)
@@ -191,7 +226,7 @@ def _pick_ids(ctx: DocumentContext) -> dict[str, ExtractedField]:
             line = ctx.lines[c.line]
             before = line.text[: c.start].strip().rstrip(":#°º.").strip()
             words = before.split()
-            if words and words[-1].casefold() in ctx_title_words(ctx) and _looks_like_number(c.value):
+            if words and words[-1].casefold() in title_words(vocab) and _looks_like_number(c.value):
                 out["invoice_number"] = ExtractedField(c.value, 0.55, c.page, c.bbox, c.raw, "rules")
                 break
     for line in ctx.lines:
@@ -209,8 +244,31 @@ def _looks_like_number(value: str) -> bool:
     return sum(ch.isdigit() for ch in value) >= 3
 
 
-def ctx_title_words(ctx: DocumentContext) -> set[str]:
-    return ctx.__dict__.setdefault("_title_words", set())
+_TITLE_WORDS: dict[int, frozenset[str]] = {}
+
+
+def title_words(vocab) -> frozenset[str]:
+    """One-word titles of invoice-like documents ("invoice", "rechnung", "facture" ...)."""
+    key = id(vocab)
+    if key not in _TITLE_WORDS:
+        _TITLE_WORDS[key] = frozenset(
+            k.text.casefold() for t in ("invoice", "credit_note", "receipt") for k in vocab.doc_type_keywords(t)
+            if " " not in k.text
+        )
+    return _TITLE_WORDS[key]
+
+
+_HOST_RE = re.compile(r"(?<![@\w.-])(?:https?://)?((?:[a-z0-9-]+\.)+[a-z]{2,6})\b", re.I)
+_GENERIC_DOMAINS = {"gmail", "yahoo", "hotmail", "outlook", "example", "gmx", "web", "orange", "icloud", "live"}
+_SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "or", "ne"}
+
+
+def _registrable(host: str) -> str:
+    """The name part of a host: aws.amazon.com -> amazon, shop.example.co.uk -> example."""
+    parts = host.casefold().split(".")[:-1]
+    if len(parts) >= 2 and parts[-1] in _SECOND_LEVEL:
+        parts = parts[:-1]
+    return parts[-1] if parts else ""
 
 
 def _domains(ctx: DocumentContext) -> set[str]:
@@ -218,10 +276,12 @@ def _domains(ctx: DocumentContext) -> set[str]:
     for line in ctx.lines:
         for m in _EMAIL_RE.finditer(line.text):
             out.add(m.group(1).casefold().replace("-", ""))
-        for m in _URL_RE.finditer(line.text):
-            if "@" not in line.text[max(0, m.start() - 1) : m.start() + 1]:
-                out.add(m.group(1).casefold().replace("-", ""))
-    return {d for d in out if len(d) >= 3 and d not in {"gmail", "yahoo", "hotmail", "outlook", "example"}}
+        for m in _HOST_RE.finditer(line.text):
+            host = m.group(1)
+            if host.count(".") >= 1 and (m.group(0).lower().startswith(("http", "www")) or host.count(".") >= 2
+                                         or host.rsplit(".", 1)[-1].lower() in {"com", "de", "fr", "nl", "it", "es", "pl", "be", "ch", "at", "uk", "in", "net", "org", "eu", "io"}):
+                out.add(_registrable(host).replace("-", ""))
+    return {d for d in out if len(d) >= 3 and d not in _GENERIC_DOMAINS}
 
 
 def _letters(text: str) -> str:
@@ -242,24 +302,29 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
         if r:
             out[name] = _field(r[0])
     domains = _domains(ctx)
+    first_lines = _top_lines(ctx)
     scored: list[tuple[float, Candidate, str]] = []
     for c in names:
-        text = strip_doc_type_words(vocab, c.value).strip(" .:;,-|")
-        if not text or not any(ch.isalpha() for ch in text):
-            continue
+        text = strip_doc_type_words(vocab, c.value).strip(" .:;,-|*")
+        if not text or sum(ch.isalpha() for ch in text) < 2 or vocab.label_fields(text):
+            continue  # nothing left, or the text is itself a label ("Factuuradres")
         s, hit = label_score(c, "vendor_name", ctx)
+        near = _nearest(c.left) or _nearest(c.above)
+        owned_elsewhere = bool(near) and not any(h.field == "vendor_name" and h.kind == "field" for h in near)
         legal = legal_form_span(vocab, text)
         if legal is not None:
             text = _cut_company(text, legal)
             s = max(s, 0.6)
-        if c.line == _first_line_of_page(ctx, 1) and s < 0.45 and len(text.split()) <= 6:
-            s = 0.45
+        folded = _letters(text)
+        if not owned_elsewhere and domains and len(folded) >= 3 and any(
+            d in folded or (len(folded) >= 5 and folded in d and 2 * len(folded) >= len(d)) for d in domains
+        ):
+            s = max(s, 0.5) + 0.15
+        if not owned_elsewhere and c.line in first_lines and len(text.split()) <= 6:
+            s = max(s, 0.45 - 0.05 * first_lines.index(c.line))
         if s <= 0:
             continue
-        folded = _letters(text)
-        if domains and folded and any(d in folded or (len(folded) >= 4 and folded in d) for d in domains):
-            s += 0.2
-        if c.line in customer_lines or (c.above and c.above[0].field == "customer_name"):
+        if c.line in customer_lines or any(h.field == "customer_name" for h in _nearest(c.above)):
             s -= 0.45
         repeats = sum(1 for o in names if o is not c and text.casefold() in o.value.casefold())
         s += min(0.1, 0.05 * repeats)
@@ -270,6 +335,11 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
         if s >= 0.4:
             out["vendor_name"] = ExtractedField(text, round(min(0.95, s), 3), c.page, c.bbox, c.raw, "rules")
     return out
+
+
+def _top_lines(ctx: DocumentContext, n: int = 3) -> list[int]:
+    """The first lines of the first page (where a letterhead stands), top to bottom."""
+    return [i for i, line in enumerate(ctx.lines) if line.page == 1 and line.bbox[1] < 200][:n]
 
 
 def strip_doc_type_words(vocab, text: str) -> str:
@@ -297,38 +367,33 @@ def legal_form_span(vocab, text: str) -> tuple[int, int] | None:
         )
         pat = re.compile(r"(?:(?<=[\s,(])|^)(?P<form>" + "|".join(alts) + r")(?=\s*(?:[),;|\-–]|\s|$))", re.IGNORECASE)
         _LEGAL_SEARCH[id(vocab)] = pat
-    m = pat.search(text)
-    if not m or m.start("form") == 0:
-        return None
-    return m.start("form"), m.end("form")
-
-
-def _first_line_of_page(ctx: DocumentContext, page: int) -> int:
-    for i, line in enumerate(ctx.lines):
-        if line.page == page:
-            return i
-    return -1
+    for m in pat.finditer(text):
+        form = m.group("form")
+        letters = [ch for ch in form if ch.isalpha()]
+        if m.start("form") == 0 or not letters or letters[0].islower():
+            continue  # "1.00 kg", "their company": running text, not a company
+        if sum(ch.isalpha() for ch in text[: m.start("form")]) < 2:
+            continue
+        return m.start("form"), m.end("form")
+    return None
 
 
 def _cut_company(text: str, legal: tuple[int, int]) -> str:
     """Keep the company name that ends with the legal form: drop what follows and a leading address part."""
     start, end = legal
-    head = text[:end]
-    for sep in (" - ", " | ", " – ", ", ", ": "):
-        if sep in head[:start]:
-            head = head[head[:start].rindex(sep) + len(sep) :]
-    return head.strip(" .,;:-")
+    name = text[:start].rstrip(" ,")
+    for sep in (" - ", " | ", " – ", " — ", ", ", ": ", " : "):
+        if sep in name:
+            name = name[name.rindex(sep) + len(sep) :]
+    return (name + text[len(text[:start].rstrip(" ,")) : end]).strip(" .;:-") + ("." if text[end - 1 : end] == "." else "")
 
 
 def extract_fields(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
     """Run every rule over a document's candidates; returns the fields it is willing to give."""
-    ctx.__dict__["_title_words"] = {
-        k.text.casefold() for t in ("invoice", "credit_note", "receipt") for k in vocab.doc_type_keywords(t) if " " not in k.text
-    }
     fields: dict[str, ExtractedField] = {}
     fields.update(_pick_dates(ctx))
     fields.update(_pick_amounts(ctx))
-    fields.update(_pick_ids(ctx))
+    fields.update(_pick_ids(ctx, vocab))
     fields.update(_pick_names(ctx, vocab))
     if ctx.currency:
         fields["currency"] = ExtractedField(ctx.currency, round(ctx.currency_confidence, 3), source="rules")
