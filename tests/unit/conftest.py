@@ -92,6 +92,28 @@ class DocumentFactory:
 
         return self._once("mixed.pdf", build)
 
+    def logo_pdf(self) -> Path:
+        """A text page whose vendor name and address exist only in a picture (as in saeco.pdf)."""
+
+        def build(path: Path) -> None:
+            from reportlab.lib.pagesizes import A4
+            from reportlab.lib.utils import ImageReader
+            from reportlab.pdfgen import canvas
+
+            page = self.page_images(seed=0)[0]  # 200 dpi: the vendor block is the top left corner
+            logo = page.crop((0, 0, int(300 * TEST_DPI / 72), int(140 * TEST_DPI / 72)))
+            c = canvas.Canvas(str(path), pagesize=A4)
+            c.drawImage(ImageReader(logo), 40, A4[1] - 150, width=300, height=140)
+            c.setFont("Helvetica", 10)
+            y = 600
+            for text in ("Invoice number: 4711", "Invoice date: 2024-05-01", "Total due: 99.00 EUR"):
+                c.drawString(72, y, text)
+                y -= 16
+            c.showPage()
+            c.save()
+
+        return self._once("logo.pdf", build)
+
     def spaced_pdf(self) -> Path:
         """Letter-spaced heading and spaces drawn over a label's first letters (as coolblue's PDFs do)."""
 

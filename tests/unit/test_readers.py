@@ -218,6 +218,22 @@ def test_blank_scan_keeps_rotation_zero(tmp_path, reader_settings):
     assert doc.pages[0].rotation == 0 and doc.pages[0].words == []
 
 
+def test_text_held_in_a_picture_is_read_only_on_request(documents, reader_settings):
+    path = documents.logo_pdf()
+    plain = read_document(path, reader_settings)
+    assert plain.pages[0].source == "text"
+    assert "Northwind" not in plain.text and "Invoice number: 4711" in plain.text
+
+    doc = read_document(path, reader_settings, ocr_images=True)
+    page = doc.pages[0]
+    assert page.source == "text"
+    pictured = [w for w in page.words if w.source == "ocr"]
+    assert {"Northwind", "Harbour"} <= {w.text for w in pictured}, doc.text
+    assert all(w.bbox[1] < 200 and 0 < w.confidence <= 1 for w in pictured)  # in the top of the page
+    assert doc.text.split("\n")[0].startswith("Northwind Office Supplies")
+    assert "Invoice number: 4711" in doc.text
+
+
 def test_document_round_trips_through_json(documents, reader_settings):
     doc = read_document(documents.text_pdf(seed=0), reader_settings)
     again = Document.from_dict(doc.to_dict())

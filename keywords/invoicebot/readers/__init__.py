@@ -79,8 +79,14 @@ def detect_type(path: str | os.PathLike[str]) -> str:
     return media
 
 
-def read_document(path: str | os.PathLike[str], settings: ReaderSettings | None = None) -> Document:
+def read_document(
+    path: str | os.PathLike[str], settings: ReaderSettings | None = None, *, ocr_images: bool | None = None
+) -> Document:
     """Read a PDF, PNG, JPEG or TIFF file into a :class:`Document` of pages of words with boxes.
+
+    ``ocr_images``: also OCR the pictures on PDF pages that have a text layer (a logo that holds
+    the vendor's name); words found there have source "ocr".  Default: the ``ocr_images``
+    reader setting when there is one, else off (it costs one OCR pass per page with pictures).
 
     Raises DocumentNotFound, EmptyDocument, FileTooLarge, UnsupportedDocument, CorruptDocument,
     EncryptedDocument, TooManyPages, ImageTooLarge (the document) or OcrUnavailable (the set-up).
@@ -104,5 +110,10 @@ def read_document(path: str | os.PathLike[str], settings: ReaderSettings | None 
             media,
             media,
         )
-    pages = READERS[media](data, p, settings)
+    if media == PDF:
+        if ocr_images is None:
+            ocr_images = bool(getattr(settings, "ocr_images", False))
+        pages = read_pdf(data, p, settings, ocr_images=ocr_images)
+    else:
+        pages = READERS[media](data, p, settings)
     return Document(path=str(p), media_type=media, pages=pages, sha256=hashlib.sha256(data).hexdigest())

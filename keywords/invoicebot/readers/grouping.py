@@ -27,6 +27,7 @@ class RawWord:
     upright: bool = True
     unit: object = None
     block: object = None
+    source: str | None = None  # None: the page's source; "ocr" for OCR'd words on a text page
 
     @property
     def height(self) -> float:
@@ -73,7 +74,7 @@ def build_words(
                         _clamp(w.bottom * sy),
                     ),
                     page=page,
-                    source=source,
+                    source=w.source or source,
                     confidence=round(w.confidence, 4),
                     line=line_no,
                     block=block,
@@ -148,6 +149,7 @@ def _joined(run: list[RawWord], text: str) -> RawWord:
         upright=run[0].upright,
         unit=run[0].unit,
         block=run[0].block,
+        source=run[0].source,
     )
 
 
@@ -162,7 +164,7 @@ def join_touching(line: list[RawWord]) -> list[RawWord]:
         prev = out[-1]
         h = min(prev.height, w.height)
         gap = w.x0 - prev.x1
-        same_row = min(prev.bottom, w.bottom) - max(prev.top, w.top) >= 0.7 * h
+        same_row = prev.source == w.source and min(prev.bottom, w.bottom) - max(prev.top, w.top) >= 0.7 * h
         if same_row and w.text == prev.text and (min(prev.x1, w.x1) - max(prev.x0, w.x0)) >= 0.7 * (w.x1 - w.x0):
             continue  # the same word drawn twice
         if same_row and -0.05 * h <= gap <= 0.1 * h and abs(prev.height - w.height) <= 0.3 * max(prev.height, w.height):
@@ -202,7 +204,7 @@ def merge_letter_spaced(line: list[RawWord]) -> list[RawWord]:
 
 
 def _is_letter(w: RawWord) -> bool:
-    return len(w.text) == 1 and w.text.isalpha()
+    return len(w.text) == 1 and w.text.isalpha() and w.source is None
 
 
 def assign_blocks(lines: list[list[RawWord]]) -> list[list[int]]:

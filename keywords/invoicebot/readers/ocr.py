@@ -164,17 +164,10 @@ def detect_rotation(image: Image.Image, tmpdir: str, dpi: int) -> int:
     return (360 - rotate) % 360
 
 
-def ocr_image(
-    image: Image.Image,
-    *,
-    page: int,
-    dpi: int,
-    languages: str,
-    detect_rotation_: bool = True,
-    unit_per_pixel: float = 1.0,
-) -> tuple[list[Word], int, float, float]:
-    """OCR one page image.  Returns (words, rotation, width, height), with width and height of the
-    upright page in page units (``unit_per_pixel``: 72/dpi for a rendered PDF page, 1 for an image)."""
+def ocr_raw(
+    image: Image.Image, *, page: int, dpi: int, languages: str, detect_rotation_: bool = True
+) -> tuple[list[RawWord], int, Image.Image]:
+    """OCR one image.  Returns (words in pixels of the upright image, rotation, the upright image)."""
     _configure()
     lang = resolve_languages(languages)
     if image.mode not in ("L", "1"):
@@ -184,8 +177,7 @@ def ocr_image(
         # An uncompressed PGM is written in milliseconds; Tesseract reads it directly.
         path = str(Path(tmpdir) / "page.pgm")
         image.save(path)
-        raw = _data(path, lang, dpi)
-        words = _raw_words(raw)
+        words = _raw_words(_data(path, lang, dpi))
         rotation = 0
         turn, sideways = needs_turning(words) if detect_rotation_ else (False, False)
         if turn:
@@ -205,6 +197,21 @@ def ocr_image(
                 log.info("page %d was turned %d degrees to read it upright", page, rotation)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+    return words, rotation, image
+
+
+def ocr_image(
+    image: Image.Image,
+    *,
+    page: int,
+    dpi: int,
+    languages: str,
+    detect_rotation_: bool = True,
+    unit_per_pixel: float = 1.0,
+) -> tuple[list[Word], int, float, float]:
+    """OCR one page image.  Returns (words, rotation, width, height), with width and height of the
+    upright page in page units (``unit_per_pixel``: 72/dpi for a rendered PDF page, 1 for an image)."""
+    words, rotation, image = ocr_raw(image, page=page, dpi=dpi, languages=languages, detect_rotation_=detect_rotation_)
     width, height = image.size
     built = build_words(words, width=width, height=height, page=page, source="ocr", merge_letter_spacing=False)
     return built, rotation, width * unit_per_pixel, height * unit_per_pixel

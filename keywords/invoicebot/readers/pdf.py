@@ -16,7 +16,7 @@ from pdfplumber.utils.text import WordExtractor
 from invoicebot.config import ReaderSettings
 from invoicebot.errors import CorruptDocument, EncryptedDocument, ImageTooLarge, TooManyPages
 from invoicebot.readers.grouping import RawWord, build_words
-from invoicebot.readers.ocr import ocr_image
+from invoicebot.readers.ocr import ocr_image, ocr_raw
 from invoicebot.schema import Page, Word
 
 log = logging.getLogger("invoicebot.readers")
@@ -147,7 +147,80 @@ def ocr_pdf_page(
     )
 
 
-def read_pdf(data: bytes, path: Path, settings: ReaderSettings) -> list[Page]:
+#: An embedded image smaller than this (points) is a bullet or an icon, not worth OCR.
+_MIN_IMAGE_SIDE = (30.0, 10.0)
+
+
+def image_regions(page: pdfplumber.page.Page, words: list[RawWord]) -> list[tuple[float, float, float, float]]:
+    """Boxes (points) of the page's embedded images that are large enough to hold text and that no
+    text-layer word lies on (an image under a text layer is already read)."""
+    regions = []
+    for im in page.images:
+        x0, top, x1, bottom = (
+            max(0.0, float(im["x0"])),
+            max(0.0, float(im["top"])),
+            min(float(page.width), float(im["x1"])),
+            min(float(page.height), float(im["bottom"])),
+        )
+        if x1 - x0 < _MIN_IMAGE_SIDE[0] or bottom - top < _MIN_IMAGE_SIDE[1]:
+            continue
+        covered = any(x0 <= (w.x0 + w.x1) / 2 <= x1 and top <= (w.top + w.bottom) / 2 <= bottom for w in words)
+        if not covered:
+            regions.append((x0, top, x1, bottom))
+    return regions
+
+
+def ocr_embedded_images(
+    doc: pdfium.PdfDocument,
+    index: int,
+    ppage: pdfplumber.page.Page,
+    words: list[RawWord],
+    path: Path,
+    settings: ReaderSettings,
+) -> list[RawWord]:
+    """OCR the text that a text page holds only in pictures (a logo with the vendor's name and
+    address).  The page is rendered once; only the image areas are kept, and read in one pass."""
+    from PIL import Image
+
+    regions = image_regions(ppage, words)
+    if not regions:
+        return []
+    rendered, dpi = render_page(doc, index, path, settings)
+    scale = dpi / 72.0
+    # One pass over the smallest area that holds every picture: the blank rest costs Tesseract time.
+    margin = 4.0
+    ux0 = max(0, int((min(r[0] for r in regions) - margin) * scale))
+    uy0 = max(0, int((min(r[1] for r in regions) - margin) * scale))
+    ux1 = min(rendered.width, int((max(r[2] for r in regions) + margin) * scale) + 1)
+    uy1 = min(rendered.height, int((max(r[3] for r in regions) + margin) * scale) + 1)
+    canvas = Image.new("L", (ux1 - ux0, uy1 - uy0), 255)
+    for x0, top, x1, bottom in regions:
+        box = (int(x0 * scale), int(top * scale), int(x1 * scale) + 1, int(bottom * scale) + 1)
+        canvas.paste(rendered.crop(box), (box[0] - ux0, box[1] - uy0))
+    found, _, _ = ocr_raw(
+        canvas, page=index + 1, dpi=int(round(dpi)), languages=settings.ocr_languages, detect_rotation_=False
+    )
+    out = []
+    for w in found:
+        out.append(
+            RawWord(
+                text=w.text,
+                x0=(w.x0 + ux0) / scale,
+                top=(w.top + uy0) / scale,
+                x1=(w.x1 + ux0) / scale,
+                bottom=(w.bottom + uy0) / scale,
+                confidence=w.confidence,
+                unit=("image", w.unit),
+                source="ocr",
+            )
+        )
+    return out
+
+
+def read_pdf(data: bytes, path: Path, settings: ReaderSettings, *, ocr_images: bool = False) -> list[Page]:
+    """Read every page: its text layer where usable, else OCR.  ``ocr_images``: also OCR the
+    embedded images of text pages (logos holding the vendor's name), at the cost of one OCR pass
+    per page that has such images."""
     doc = open_pdfium(data, path, settings)
     try:
         with open_pdfplumber(data, path) as pdf:
@@ -157,7 +230,7 @@ def read_pdf(data: bytes, path: Path, settings: ReaderSettings) -> list[Page]:
                 raise _corrupt(path, exc) from exc
             pages = []
             for index, ppage in enumerate(plumber_pages):
-                pages.append(_read_page(doc, index, ppage, path, settings))
+                pages.append(_read_page(doc, index, ppage, path, settings, ocr_images))
                 ppage.close()
             return pages
     finally:
@@ -165,7 +238,12 @@ def read_pdf(data: bytes, path: Path, settings: ReaderSettings) -> list[Page]:
 
 
 def _read_page(
-    doc: pdfium.PdfDocument, index: int, ppage: pdfplumber.page.Page, path: Path, settings: ReaderSettings
+    doc: pdfium.PdfDocument,
+    index: int,
+    ppage: pdfplumber.page.Page,
+    path: Path,
+    settings: ReaderSettings,
+    ocr_images: bool = False,
 ) -> Page:
     started = time.perf_counter()
     number = index + 1
@@ -176,6 +254,8 @@ def _read_page(
         log.warning("%s page %d: the text layer cannot be read (%s); reading it by OCR", path, number, exc)
         raw, width, height = [], 0.0, 0.0
     if is_usable(raw, settings):
+        if ocr_images:
+            raw = raw + ocr_embedded_images(doc, index, ppage, raw, path, settings)
         words = build_words(raw, width=width, height=height, page=number, source="text")
         source, rotation = "text", 0
     else:
