@@ -296,7 +296,11 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
     if cust:
         out["customer_name"] = _field(cust[0])
         c0 = cust[0].candidate
-        customer_lines = {i for i in range(c0.line, min(len(ctx.lines), c0.line + 5)) if ctx.lines[i].page == c0.page}
+        h = max(8.0, ctx.lines[c0.line].height)
+        customer_lines = {
+            i for i in range(c0.line, min(len(ctx.lines), c0.line + 5))
+            if ctx.lines[i].page == c0.page and ctx.lines[i].bbox[1] - c0.bbox[3] < 5 * h
+        }
     for name in ("payment_terms", "vendor_address"):
         r = _ranked(ctx, name)
         if r:
@@ -306,7 +310,7 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
     scored: list[tuple[float, Candidate, str]] = []
     for c in names:
         text = strip_doc_type_words(vocab, c.value).strip(" .:;,-|*")
-        if not text or sum(ch.isalpha() for ch in text) < 2 or vocab.label_fields(text):
+        if not text or sum(ch.isalpha() for ch in text) < 3 or vocab.label_fields(text):
             continue  # nothing left, or the text is itself a label ("Factuuradres")
         s, hit = label_score(c, "vendor_name", ctx)
         near = _nearest(c.left) or _nearest(c.above)
@@ -320,7 +324,8 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
             d in folded or (len(folded) >= 5 and folded in d and 2 * len(folded) >= len(d)) for d in domains
         ):
             s = max(s, 0.5) + 0.15
-        if not owned_elsewhere and c.line in first_lines and len(text.split()) <= 6:
+        letterhead = c.line in first_lines and not any(k == "field" for _, k in ctx.label_spans.get(c.line, []))
+        if not owned_elsewhere and letterhead and len(text.split()) <= 6:
             s = max(s, 0.45 - 0.05 * first_lines.index(c.line))
         if s <= 0:
             continue

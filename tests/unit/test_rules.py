@@ -1,0 +1,175 @@
+"""The rule-based extractor on small hand-laid pages: labels left and above, totals, confusables."""
+
+from __future__ import annotations
+
+import pytest
+from invoicebot import rules
+from invoicebot.candidates import build_context
+from invoicebot.pipeline import classify_by_rules
+from invoicebot.schema import Document, Page, Word
+from invoicebot.vocabulary import load_vocabulary
+
+CHAR_W = 6.0  # width of one character in 0..1000 page units
+LINE_H = 12.0
+
+
+def page_of(rows: list[tuple[float, float, str]], number: int = 1) -> Page:
+    """Words laid out from (x, y, text) rows: each row's words follow each other left to right."""
+    words = []
+    for line_no, (x, y, text) in enumerate(rows):
+        pos = x
+        for token in text.split(" "):
+            if not token:
+                pos += CHAR_W
+                continue
+            w = len(token) * CHAR_W
+            words.append(Word(token, (pos, y, pos + w, y + LINE_H), number, "text", 1.0, line_no))
+            pos += w + CHAR_W
+    return Page(number, 595, 842, "text", words)
+
+
+def doc_of(*pages: list[tuple[float, float, str]]) -> Document:
+    return Document("test.pdf", "application/pdf", [page_of(rows, i + 1) for i, rows in enumerate(pages)])
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return load_vocabulary()
+
+
+def extract(vocab, *pages):
+    ctx = build_context(doc_of(*pages), vocab)
+    return {k: v.value for k, v in rules.extract_fields(ctx, vocab).items()}, ctx
+
+
+def test_label_to_the_left_and_confusable_customer_number(vocab):
+    fields, _ = extract(
+        vocab,
+        [
+            (50, 40, "Example Trading GmbH"),
+            (50, 100, "Kundennr. 47774    Rechnungsnr. 30064443"),
+            (50, 120, "Rechnungsdatum 7. Mai 2014"),
+            (600, 700, "Gesamtbetrag EUR 1.234,56"),
+        ],
+    )
+    assert fields["invoice_number"] == "30064443"
+    assert fields["invoice_date"] == "2014-05-07"
+    assert fields["total_amount"] == "1234.56"
+    assert fields["currency"] == "EUR"
+    assert fields["vendor_name"] == "Example Trading GmbH"
+
+
+def test_values_under_column_headers(vocab):
+    fields, _ = extract(
+        vocab,
+        [
+            (50, 200, "Invoice Date:"),
+            (300, 200, "Due Date:"),
+            (550, 200, "Reference:"),
+            (50, 220, "03/20/2023"),
+            (300, 220, "04/04/2023"),
+            (550, 220, "REF123"),
+            (600, 600, "Total $ 279.84"),
+        ],
+    )
+    assert fields["invoice_date"] == "2023-03-20"
+    assert fields["due_date"] == "2023-04-04"
+    assert fields["total_amount"] == "279.84"
+
+
+def test_totals_row_takes_the_rightmost_amount_and_tax_from_its_label(vocab):
+    fields, _ = extract(
+        vocab,
+        [
+            (50, 100, "Invoice No 562044387"),
+            (50, 300, "Invoice total 24.99 5.00 29.99"),
+            (50, 320, "VAT 20% 5.00"),
+        ],
+    )
+    assert fields["total_amount"] == "29.99"
+    assert fields["tax_amount"] == "5.00"
+    assert fields["subtotal_amount"] == "24.99"  # derived: total - tax
+
+
+def test_subtotal_total_and_tax_chosen_so_that_they_add_up(vocab):
+    fields, _ = extract(
+        vocab,
+        [
+            (50, 500, "Exclusief BTW € 593,36    Subtotaal € 717,97"),
+            (50, 520, "BTW 21% € 124,61"),
+            (50, 540, "Totaal € 717,97"),
+        ],
+    )
+    assert fields["subtotal_amount"] == "593.36"
+    assert fields["tax_amount"] == "124.61"
+    assert fields["total_amount"] == "717.97"
+
+
+def test_line_item_column_is_not_the_invoice_tax(vocab):
+    fields, _ = extract(
+        vocab,
+        [
+            (50, 200, "Pos Description   Price   VAT   Amount"),
+            (50, 220, "1 Small Business Exchange 3,89 0,82 4,71"),
+            (50, 240, "2 Large Business Exchange 5,39 1,13 6,52"),
+            (50, 260, "3 Extra Mailbox Storage 1,00 0,21 1,21"),
+            (50, 300, "Total EUR 12,44"),
+        ],
+    )
+    assert fields["total_amount"] == "12.44"
+    assert "tax_amount" not in fields or fields["tax_amount"] != "0.82"
+
+
+def test_vendor_not_taken_from_the_bill_to_block(vocab):
+    fields, _ = extract(
+        vocab,
+        [
+            (50, 60, "Bill to:"),
+            (50, 75, "Acme Holding Ltd"),
+            (50, 90, "1 High Street"),
+            (50, 200, "Invoice # 77-2024"),
+            (50, 800, "Northwind Supplies Ltd - 4 Harbour Road - Leeds"),
+        ],
+    )
+    assert fields["vendor_name"] == "Northwind Supplies Ltd"
+    assert fields["customer_name"] == "Acme Holding Ltd"
+
+
+def test_dollar_alone_gives_a_low_confidence_currency(vocab):
+    ctx = build_context(doc_of([(50, 100, "Total $ 12.00")]), vocab)
+    fields = rules.extract_fields(ctx, vocab)
+    if "currency" in fields:
+        assert fields["currency"].confidence < 0.6
+
+
+def test_no_currency_evidence_gives_no_currency(vocab):
+    fields, _ = extract(vocab, [(50, 100, "Invoice number 12345"), (50, 120, "Total 12.00")])
+    assert "currency" not in fields
+
+
+def test_iban_needs_a_valid_checksum(vocab):
+    good, _ = extract(vocab, [(50, 100, "IBAN DE89 3704 0044 0532 0130 00")])
+    bad, _ = extract(vocab, [(50, 100, "IBAN DE89 3704 0044 0532 0130 01")])
+    assert good["iban"] == "DE89370400440532013000"
+    assert "iban" not in bad
+
+
+@pytest.mark.parametrize(
+    "title, expected",
+    [
+        ("INVOICE", "invoice"),
+        ("Gutschrift", "credit_note"),
+        ("Purchase Order", "purchase_order"),
+        ("Payment receipt", "receipt"),
+        ("Remittance advice", "remittance_advice"),
+    ],
+)
+def test_classify_by_title(vocab, title, expected):
+    ctx = build_context(doc_of([(50, 40, title), (50, 100, "Number 12345"), (50, 120, "Total 10.00")]), vocab)
+    assert classify_by_rules(ctx)[0] == expected
+
+
+def test_legal_form_is_found_inside_a_line_but_not_in_running_text(vocab):
+    assert rules.legal_form_span(vocab, "Example AG - Uferweg 4 - 63571 Town") is not None
+    assert rules.legal_form_span(vocab, "1.00 kg") is None
+    assert rules.legal_form_span(vocab, "data of their company") is None
