@@ -80,6 +80,16 @@ def test_too_many_pages_is_refused_before_any_page_is_parsed(documents, reader_s
     assert str(reader_settings.max_pages) in str(err)
 
 
+def test_tiff_with_too_many_pages(tmp_path, reader_settings):
+    from PIL import Image
+
+    path = tmp_path / "many.tiff"
+    frames = [Image.new("L", (50, 50), 255) for _ in range(3)]
+    frames[0].save(path, format="TIFF", save_all=True, append_images=frames[1:])
+    settings = dataclasses.replace(reader_settings, max_pages=2)
+    _refused(path, settings, TooManyPages, "3 pages", "INVOICEBOT_MAX_PAGES")
+
+
 def test_huge_png_is_refused_from_its_header(documents, reader_settings, monkeypatch):
     from PIL import ImageFile
 

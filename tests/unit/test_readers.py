@@ -209,6 +209,22 @@ def test_rotated_scan_is_turned_upright(documents, reader_settings, angle):
     assert "Northwind" in words and "INVOICE" in words, doc.text
 
 
+def test_jpeg_photo_is_turned_by_its_exif_orientation(documents, tmp_path, reader_settings):
+    from PIL import Image
+
+    with Image.open(documents.scan_png(seed=0)) as img:
+        sideways = img.rotate(90, expand=True)  # stored turned left, as a phone camera saves it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    path = tmp_path / "photo.jpg"
+    sideways.convert("RGB").save(path, format="JPEG", quality=85, exif=exif, dpi=(200, 200))
+    doc = read_document(path, reader_settings)
+    assert doc.media_type == "image/jpeg"
+    page = doc.pages[0]
+    assert page.rotation == 270 and page.width < page.height
+    assert "Northwind" in [w.text for w in page.words], doc.text
+
+
 def test_blank_scan_keeps_rotation_zero(tmp_path, reader_settings):
     from PIL import Image
 
