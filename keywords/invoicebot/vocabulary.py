@@ -22,10 +22,11 @@ become one token.  Matching walks a token trie, so it costs a few dictionary loo
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,7 @@ class LegalForm:
 # Tokens
 
 
+@functools.lru_cache(maxsize=65536)
 def _fold_token(tok: str) -> str:
     t = unicodedata.normalize("NFKC", tok).casefold()
     t = t.replace(" ", "")
@@ -246,29 +248,57 @@ class _Trie:
         node.setdefault(_END, []).append(entry)
         self.max_len = max(self.max_len, len(key))
 
-    def scan(self, tokens: list[tuple[str, int, int]]) -> list[tuple[int, int, list[Any]]]:
-        """Leftmost-longest, non-overlapping matches as ``(first token, last token + 1, entries)``."""
+    def scan(
+        self,
+        tokens: list[tuple[str, int, int]],
+        text: str,
+        accept: Callable[[Any, int, int], bool] | None = None,
+    ) -> list[tuple[int, int, list[Any]]]:
+        """Leftmost-longest, non-overlapping matches as ``(first token, last token + 1, entries)``.
+
+        A phrase only continues over a short gap between two tokens (:func:`_joinable`), so it never
+        spans two columns of a layout line.  ``accept(entry, i, j)`` filters entries; when every entry
+        of the longest phrase is refused, the next shorter phrase at the same place is tried.
+        """
         out = []
         i, n = 0, len(tokens)
         root = self.root
         while i < n:
             node = root.get(tokens[i][0])
-            best: tuple[int, list[Any]] | None = None
+            ends: list[tuple[int, list[Any]]] = []
             j = i
             while node is not None:
                 entries = node.get(_END)
                 if entries:
-                    best = (j + 1, entries)
+                    ends.append((j + 1, entries))
                 j += 1
-                if j >= n:
+                if j >= n or not _joinable(text, tokens[j - 1][2], tokens[j][1]):
                     break
                 node = node.get(tokens[j][0])
-            if best is not None:
-                out.append((i, best[0], best[1]))
-                i = best[0]
+            chosen: tuple[int, list[Any]] | None = None
+            for end, entries in reversed(ends):
+                kept = entries if accept is None else [e for e in entries if accept(e, i, end)]
+                if kept:
+                    chosen = (end, kept)
+                    break
+            if chosen is not None:
+                out.append((i, chosen[0], chosen[1]))
+                i = chosen[0]
             else:
                 i += 1
         return out
+
+
+_GAP_RE = re.compile(r"[ .\-/'’()&]{0,3}")
+
+
+def _joinable(text: str, end: int, start: int) -> bool:
+    """Two tokens belong to one phrase when at most 3 characters out of space . - / ' ( ) & separate them.
+
+    Layout text puts wide gaps between columns, so "Tax      Total" (two column heads) and
+    "Montant     % TVA" are not one phrase; ":" ends a label, digits and "%" are values.
+    """
+    return _GAP_RE.fullmatch(text, end, start) is not None
 
 
 @dataclass
@@ -277,6 +307,7 @@ class _Entry:
     lang: str
     phrase: str
     other: bool
+    exact: tuple[str, ...] | None = None  # case-sensitive phrase: the tokens as they must be printed
 
 
 class Vocabulary:
@@ -360,14 +391,12 @@ class Vocabulary:
         tokens = tokenize(line_text)
         if not tokens:
             return []
-        langs = frozenset(languages) if languages is not None else None
+        accept = self._acceptor(line_text, tokens, languages)
         out: list[LabelMatch] = []
-        for i, j, entries in self._label_trie.scan(tokens):
+        for i, j, entries in self._label_trie.scan(tokens, line_text, accept):
             start, end = tokens[i][1], tokens[j - 1][2]
             by_field: dict[str, list[_Entry]] = {}
             for e in entries:
-                if langs is not None and e.lang not in langs:
-                    continue
                 by_field.setdefault(e.field, []).append(e)
             for fname, es in by_field.items():
                 if es[0].other and not include_other:
@@ -385,6 +414,22 @@ class Vocabulary:
                 )
         return out
 
+    @staticmethod
+    def _acceptor(
+        text: str, tokens: list[tuple[str, int, int]], languages: Iterable[str] | None
+    ) -> Callable[[Any, int, int], bool]:
+        langs = frozenset(languages) if languages is not None else None
+
+        def accept(e: _Entry, i: int, j: int) -> bool:
+            if langs is not None and e.lang not in langs:
+                return False
+            if e.exact is not None:
+                printed = tuple(unicodedata.normalize("NFKC", text[s:t]) for _, s, t in tokens[i:j])
+                return printed == e.exact
+            return True
+
+        return accept
+
     def match_other_labels(self, line_text: str, *, languages: Iterable[str] | None = None) -> list[LabelMatch]:
         """Only the other labels (customer_number, order_number, ...) found in ``line_text``."""
         return [m for m in self.match_labels(line_text, languages=languages) if m.other]
@@ -399,13 +444,11 @@ class Vocabulary:
     def match_doc_types(self, text: str, *, languages: Iterable[str] | None = None) -> list[LabelMatch]:
         """Document-type keywords in ``text`` (``field`` holds the document type)."""
         tokens = tokenize(text)
-        langs = frozenset(languages) if languages is not None else None
         out = []
-        for i, j, entries in self._doctype_trie.scan(tokens):
+        for i, j, entries in self._doctype_trie.scan(tokens, text, self._acceptor(text, tokens, languages)):
             by_type: dict[str, list[_Entry]] = {}
             for e in entries:
-                if langs is None or e.lang in langs:
-                    by_type.setdefault(e.field, []).append(e)
+                by_type.setdefault(e.field, []).append(e)
             for t, es in by_type.items():
                 out.append(
                     LabelMatch(t, tokens[i][1], tokens[j - 1][2], es[0].phrase, es[0].lang, tuple(e.lang for e in es))
@@ -426,7 +469,7 @@ class Vocabulary:
         if not tokens:
             return scores
         for trie in (self._label_trie, self._doctype_trie):
-            for _i, _j, entries in trie.scan(tokens):
+            for _i, _j, entries in trie.scan(tokens, text, self._acceptor(text, tokens, None)):
                 langs = {e.lang for e in entries}
                 for lang in langs:
                     scores[lang] += 2.0 / len(langs)
@@ -439,6 +482,16 @@ class Vocabulary:
         if total <= 0:
             return scores
         return {k: v / total for k, v in scores.items()}
+
+    def likely_languages(self, text: str, *, minimum: float = 0.15) -> list[str]:
+        """Languages with at least ``minimum`` of the evidence in ``text``, most likely first.
+
+        Pass the result as ``languages=`` to :meth:`match_labels` so that a label of another
+        language ("Data" is Italian/Polish for date) is not found in an English "AWS Data Transfer".
+        Empty when there is no evidence (then match without a language filter).
+        """
+        scores = self.language_scores(text)
+        return [k for k, v in sorted(scores.items(), key=lambda kv: -kv[1]) if v >= minimum and v > 0]
 
     def guess_language(self, text: str, *, minimum: float = 0.3) -> str | None:
         """The most likely language of ``text``, or None when no language has ``minimum`` of the evidence."""
@@ -616,6 +669,8 @@ def _phrase_table(
     *,
     other: bool,
     seen_global: dict[str, tuple[str, bool]] | None,
+    case_sensitive: dict[str, int] | None = None,
+    used: set[str] | None = None,
 ) -> dict[str, list[LabelPhrase]]:
     """Read ``{name: {lang: [phrases]}}``; checks languages, phrases, duplicates; fills ``trie``."""
     out: dict[str, list[LabelPhrase]] = {}
@@ -649,14 +704,19 @@ def _phrase_table(
                         )
                     seen_global.setdefault(nk, (name, other))
                 phrases.append(LabelPhrase(text, lang, name, other))
-                trie.add(norm, _Entry(name, lang, text, other))
+                exact = None
+                if case_sensitive is not None and text in case_sensitive:
+                    exact = tuple(unicodedata.normalize("NFKC", m.group()) for m in _TOKEN_RE.finditer(text))
+                    if used is not None:
+                        used.add(text)
+                trie.add(norm, _Entry(name, lang, text, other, exact))
         out[name] = phrases
     return out
 
 
 def _load_labels(voc: Vocabulary, chk: _Checker) -> None:
     data = chk.load()
-    chk.known_keys(data, ("fields", "other_labels"))
+    chk.known_keys(data, ("fields", "other_labels", "case_sensitive"))
     fields = chk.mapping(data.get("fields"), "fields")
     for name in fields:
         if name not in HEADER_FIELDS:
@@ -667,9 +727,40 @@ def _load_labels(voc: Vocabulary, chk: _Checker) -> None:
             raise chk.fail(f"other_labels.{name}", "is a canonical field; put its phrases under fields")
         if not _SNAKE_RE.match(name):
             raise chk.fail(f"other_labels.{name}", "a kind name is snake_case: small letters, digits and '_'")
+    cs_list = chk.string_list(data.get("case_sensitive"), "case_sensitive")
+    case_sensitive = {text: i for i, text in enumerate(cs_list)}
+    used: set[str] = set()
     seen_global: dict[str, tuple[str, bool]] = {}
-    voc._labels.update(_phrase_table(voc, chk, fields, "fields", voc._label_trie, other=False, seen_global=seen_global))
-    voc._other = _phrase_table(voc, chk, others, "other_labels", voc._label_trie, other=True, seen_global=seen_global)
+    voc._labels.update(
+        _phrase_table(
+            voc,
+            chk,
+            fields,
+            "fields",
+            voc._label_trie,
+            other=False,
+            seen_global=seen_global,
+            case_sensitive=case_sensitive,
+            used=used,
+        )
+    )
+    voc._other = _phrase_table(
+        voc,
+        chk,
+        others,
+        "other_labels",
+        voc._label_trie,
+        other=True,
+        seen_global=seen_global,
+        case_sensitive=case_sensitive,
+        used=used,
+    )
+    for text, i in case_sensitive.items():
+        if text not in used:
+            raise chk.fail(
+                f"case_sensitive[{i}]",
+                f"{text!r} is not a phrase under fields or other_labels (spell it exactly as listed there)",
+            )
 
 
 def _load_doc_types(voc: Vocabulary, chk: _Checker) -> None:
@@ -835,12 +926,15 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
+_VALUE_SEP_RE = re.compile(r"[\s:.#°º\-–|=)\]]*(?:[Nn][°º]\s*)?[\s:.#\-–|=]*")
+
+
 def value_after(line_text: str, match: LabelMatch) -> tuple[str, int]:
     """The text after a label, without the separators that follow labels (':', '.', '#', 'N°', '-').
 
     Returns ``(text, start offset in line_text)``; the text is stripped at its right end.
     """
-    m = re.compile(r"[\s:.#°º\-–|=]*(?:[Nn][°º]\s*)?[\s:.#\-–|=]*").match(line_text, match.end)
+    m = _VALUE_SEP_RE.match(line_text, match.end)
     start = m.end() if m else match.end
     return line_text[start:].rstrip(), start
 

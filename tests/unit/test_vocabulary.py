@@ -249,6 +249,7 @@ def _matches(voc, line, **kw):
         ("TVA 20% : 9,34 €", [("tax_amount", "TVA", False)]),
         ("Invoice No : # BLR_WFLD20151000982590", [("invoice_number", "Invoice No", False)]),
         ("Invoice No.: 123", [("invoice_number", "Invoice No", False)]),
+        ("Total (incl. VAT): 12,00", [("total_amount", "Total (incl. VAT", False)]),
         ("INVOICE # 123", [("invoice_number", "INVOICE #", False)]),
         ("Inv. Nr. 123", [("invoice_number", "Inv. Nr", False)]),
         ("Faktura nr: F 1234K20/1234/12", [("invoice_number", "Faktura nr", False)]),
@@ -280,6 +281,37 @@ def test_match_labels_on_real_looking_lines(voc, line, expected):
     assert _matches(voc, line) == expected
 
 
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        # layout text: column heads far apart are separate labels, not one phrase
+        (
+            "Product   Title    Qty      Tax              Total",
+            ["line_item_header", "line_item_header", "line_item_header", "tax_amount", "total_amount"],
+        ),
+        ("Wartość    VAT", ["tax_amount"]),  # not "Wartość VAT" across the gap
+        ("Montant     % TVA", ["line_item_header", "tax_amount"]),  # "%" is a value, not part of a label
+        ("Wartość VAT 59,24", ["tax_amount"]),
+        # short capitalised abbreviations only match as printed
+        ("brutto po rabacie", ["total_amount"]),  # Polish "po" is not a PO label
+        ("PO Number: 12", ["po_number"]),
+        ("EIN: 12-3456789", ["vendor_tax_id"]),
+        ("ein Beispiel ohne Label", []),
+        ("NIP: 774-00-01-454", ["vendor_tax_id"]),
+    ],
+)
+def test_gaps_and_case_sensitive_abbreviations(voc, line, expected):
+    assert [m.field for m in voc.match_labels(line)] == expected
+
+
+def test_likely_languages_filter_labels(voc):
+    page = "Invoice Number: 42183017 Invoice Date: August 3 , 2014 Total for this invoice AWS Data Transfer"
+    langs = voc.likely_languages(page)
+    assert langs[0] == "en"
+    assert "invoice_date" not in {m.field for m in voc.match_labels("AWS Data Transfer", languages=langs)}
+    assert voc.likely_languages("12345") == []
+
+
 def test_longest_match_wins(voc):
     # "Total amount due" is one label, not "Total" + something.
     assert _matches(voc, "TOTAL AMOUNT DUE ON August 3 , 2014 $4.11")[0][:2] == ("amount_due", "TOTAL AMOUNT DUE")
@@ -307,6 +339,9 @@ def test_value_after(voc):
     line = "Invoice No : # BLR_WFLD20151000982590"
     (m,) = voc.match_labels(line)
     assert value_after(line, m) == ("BLR_WFLD20151000982590", line.index("BLR"))
+    line = "Total (incl. VAT): 12,00"
+    (m,) = voc.match_labels(line)
+    assert value_after(line, m)[0] == "12,00"
     line = "Facture n° 2022089083"
     (m,) = voc.match_labels(line)
     assert value_after(line, m)[0] == "2022089083"
@@ -421,6 +456,12 @@ def test_norway_problem_is_explained(vocab_copy):
     path = vocab_copy / "languages.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace('"NO":', "NO:"), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"languages\.yaml: countries: key False must be text"):
+        load_vocabulary(vocab_copy)
+
+
+def test_case_sensitive_entry_must_be_a_phrase(vocab_copy):
+    _edit(vocab_copy / "labels.yaml", lambda d: d["case_sensitive"].append("XYZ"))
+    with pytest.raises(ConfigError, match=r"labels\.yaml: case_sensitive\[\d+\]: 'XYZ' is not a phrase"):
         load_vocabulary(vocab_copy)
 
 
