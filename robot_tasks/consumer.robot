@@ -7,7 +7,7 @@ Documentation       Consumer: for each attachment work item, classify, extract a
 ...                 BUSINESS exception and a code: LOW_CONFIDENCE, INVALID, NOT_AN_INVOICE, DUPLICATE; a review
 ...                 package is written) or failed (unreadable file: BUSINESS with the reader's code; a cause a
 ...                 retry can fix: APPLICATION). Every item is recorded in the run report with its reason.
-Library             RPA.Robocorp.WorkItems
+Library             RPA.Robocorp.WorkItems    autoload=${False}
 Resource            resources/common.resource
 
 Suite Setup         Load Accounting Profile

@@ -136,7 +136,7 @@ class ReviewKeywords(Component):
         try:
             out = engine_review.import_corrections(path, store)
         except InvoiceBotError as exc:
-            raise ReviewImportFailed(mask_text(str(exc))) from exc
+            raise ReviewImportFailed(f"{exc.code}: {mask_text(str(exc))}") from exc
         logger.info(f"{len(out['imported'])} imported, {len(out['pending'])} pending, {len(out['rejected'])} rejected; "
                     f"store {out['store']}")
         return DotDict(out)

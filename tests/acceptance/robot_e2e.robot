@@ -1,0 +1,163 @@
+*** Settings ***
+Documentation       End to end: the producer and the consumer tasks, as robot.yaml runs them, over a generated
+...                 inbox of 50 vendor mails (invoices, credit notes, purchase orders, receipts, newsletters with
+...                 logos, a corrupt PDF, a zip, the same invoice twice), with the FileAdapter for work items.
+...
+...                 Checks that every attachment ends in exactly one of done, review or failed with a reason in
+...                 the run report, that no mail is lost, that a second run takes nothing twice, and that the logs
+...                 hold no IBAN or tax id in clear.
+...
+...                 Run: .venv/bin/python -m robot --pythonpath keywords --outputdir output/acceptance tests/acceptance/robot_e2e.robot
+Library             Collections
+Library             OperatingSystem
+Library             Process
+Library             RPA.JSON
+Library             resources/E2ELibrary.py
+Library             InvoiceLibrary
+
+Suite Setup         Run The Robot Twice Over A Generated Inbox
+
+
+*** Variables ***
+${ROOT}         ${{str(pathlib.Path(r"${CURDIR}").parent.parent.resolve())}}
+${PYTHON}       ${{sys.executable}}
+${MAILS}        50
+${SEED}         11
+${WORK}         ${OUTPUT_DIR}${/}e2e
+${INBOX}        ${WORK}${/}inbox
+
+
+*** Test Cases ***
+No Mail Is Lost
+    Every Mail Should Be Reported    ${MANIFEST}    ${RECORDS_1}
+    ${left} =    List Files In Directory    ${INBOX}    *.eml
+    Should Be Empty    ${left}    msg=mail left unhandled in the inbox: ${left}
+    ${processed} =    Count Files In Directory    ${INBOX}${/}processed    *.eml
+    Should Be Equal As Integers    ${processed}    ${MAILS}
+
+Every Attachment Ends Done Review Or Failed With A Reason
+    ${counts} =    Every Attachment Should Have One Outcome    ${MANIFEST}    ${ITEMS_1}    ${RECORDS_1}
+    ${summary} =    Load JSON From File    ${WORK}${/}run1${/}report${/}summary.json
+    Should Be Equal As Integers    ${summary}[attachments]    ${summary}[attachments_queued]
+    ${queued} =    Get Length    ${ITEMS_1}
+    Should Be Equal As Integers    ${summary}[attachments]    ${queued}
+    File Should Exist    ${WORK}${/}run1${/}report${/}report.html
+    File Should Exist    ${WORK}${/}run1${/}report${/}report.csv
+
+The Corrupt PDF Fails With The Reader's Reason
+    @{outcomes} =    Outcomes Of Kind    ${MANIFEST}    ${RECORDS_1}    corrupt_pdf
+    Should Not Be Empty    ${outcomes}
+    FOR    ${o}    IN    @{outcomes}
+        Should Be Equal    ${o}[decision]    failed
+        Should Not Be Empty    ${o}[code]
+    END
+
+The Same Invoice Twice Is Not Done Twice
+    @{outcomes} =    Outcomes Of Kind    ${MANIFEST}    ${RECORDS_1}    duplicate
+    Should Not Be Empty    ${outcomes}
+    FOR    ${o}    IN    @{outcomes}
+        Should Be Equal    ${o}[code]    DUPLICATE
+        Should Be Equal    ${o}[decision]    review
+    END
+
+Both Documents Of The Zip Are Queued
+    @{outcomes} =    Outcomes Of Kind    ${MANIFEST}    ${RECORDS_1}    zip_two_invoices
+    Length Should Be    ${outcomes}    2
+
+Purchase Orders Are Never Done
+    @{outcomes} =    Outcomes Of Kind    ${MANIFEST}    ${RECORDS_1}    purchase_order
+    FOR    ${o}    IN    @{outcomes}
+        Should Not Be Equal    ${o}[decision]    done    msg=purchase order ${o}[file_name] was treated as an invoice
+    END
+
+Newsletters Queue Nothing And Say Why
+    @{mails} =    Mails Of Kind    ${MANIFEST}    ${RECORDS_1}    newsletter
+    Should Not Be Empty    ${mails}
+    FOR    ${m}    IN    @{mails}
+        Should Be Equal As Integers    ${m}[attachments]    0
+        Should Contain    ${m}[note]    no document attached
+    END
+
+Every Review Item Has A Package For A Person
+    FOR    ${r}    IN    @{RECORDS_1}
+        IF    $r['kind'] == 'attachment' and $r['decision'] == 'review' and $r['code'] != 'DUPLICATE'
+            File Should Exist    ${WORK}${/}run1${/}review${/}${r}[item_id]${/}index.html
+            File Should Exist    ${WORK}${/}run1${/}review${/}${r}[item_id]${/}corrections.json
+        END
+    END
+
+A Reviewer's Correction Becomes A Training Example
+    ${low} =    Evaluate    [r for r in $RECORDS_1 if r['kind'] == 'attachment' and r['code'] == 'LOW_CONFIDENCE']
+    Should Not Be Empty    ${low}
+    ${package} =    Set Variable    ${WORK}${/}run1${/}review${/}${low}[0][item_id]
+    ${corrections} =    Load JSON From File    ${package}${/}corrections.json
+    Set To Dictionary    ${corrections}    status=corrected    reviewed_by=acceptance
+    Set To Dictionary    ${corrections}[fields]    vendor_name=Checked Vendor Ltd    due_date=next week
+    Save JSON To File    ${corrections}    ${package}${/}corrections.json
+    Run Keyword And Expect Error    CORRECTION_INVALID: 1 problem(s)*fields.due_date = 'next week' is not a date*
+    ...    Import Review Corrections    ${WORK}${/}run1${/}review    store=${WORK}${/}corrections
+    Directory Should Not Exist    ${WORK}${/}corrections
+    Set To Dictionary    ${corrections}[fields]    due_date=${None}
+    Save JSON To File    ${corrections}    ${package}${/}corrections.json
+    ${imported} =    Import Review Corrections    ${package}    store=${WORK}${/}corrections
+    Length Should Be    ${imported}[imported]    1
+    ${example} =    Load JSON From File    ${imported}[imported][0][example]
+    Should Be Equal    ${example}[fields][vendor_name]    Checked Vendor Ltd
+    Should Not Be Empty    ${example}[words]
+    List Should Contain Value    ${example}[changed]    vendor_name
+
+A Second Run Takes Nothing Twice
+    Length Should Be    ${ITEMS_2}    0
+    ${mails} =    Evaluate    [r for r in $RECORDS_2 if r['kind'] == 'mail']
+    ${outcomes} =    Evaluate    [r for r in $RECORDS_2 if r['kind'] == 'attachment']
+    Should Be Empty    ${mails}
+    Should Be Empty    ${outcomes}
+    ${done_2} =    Read Work Items    ${WORK}${/}run2${/}work-items${/}consumer${/}work-items.json
+    Should Be Empty    ${done_2}
+
+Logs And Report Hold No IBAN Or Tax Id In Clear
+    Files Should Not Contain Secrets    ${MANIFEST}
+    ...    ${WORK}${/}run1${/}producer.xml    ${WORK}${/}run1${/}consumer.xml
+    ...    ${WORK}${/}run1${/}report${/}report.html    ${WORK}${/}run1${/}report${/}report.csv
+
+
+*** Keywords ***
+Run The Robot Twice Over A Generated Inbox
+    Remove Directory    ${WORK}    recursive=${True}
+    ${manifest} =    Generate Inbox    ${INBOX}    ${MAILS}    ${SEED}
+    Set Suite Variable    ${MANIFEST}    ${manifest}
+    Run Producer And Consumer    run1
+    Run Producer And Consumer    run2
+    FOR    ${run}    IN    1    2
+        ${items} =    Read Work Items    ${WORK}${/}run${run}${/}work-items${/}producer${/}work-items.json
+        ${records} =    Read Report Records    ${WORK}${/}run${run}${/}report
+        Set Suite Variable    ${ITEMS_${run}}    ${items}
+        Set Suite Variable    ${RECORDS_${run}}    ${records}
+    END
+
+Run Producer And Consumer
+    [Arguments]    ${run}
+    ${out} =    Set Variable    ${WORK}${/}${run}
+    ${items} =    Set Variable    ${out}${/}work-items
+    Create Directory    ${out}
+    Run Task    producer    ${out}
+    ...    env:RPA_INPUT_WORKITEM_PATH=${ROOT}${/}devdata${/}work-items-in${/}producer${/}work-items.json
+    ...    env:RPA_OUTPUT_WORKITEM_PATH=${items}${/}producer${/}work-items.json
+    Run Task    consumer    ${out}
+    ...    env:RPA_INPUT_WORKITEM_PATH=${items}${/}producer${/}work-items.json
+    ...    env:RPA_OUTPUT_WORKITEM_PATH=${items}${/}consumer${/}work-items.json
+
+Run Task
+    [Documentation]    Runs one task of robot.yaml with ``python -m robot``, as a separate process like an orchestrator.
+    [Arguments]    ${task}    ${out}    &{env}
+    ${result} =    Run Process    ${PYTHON}    -m    robot    --outputdir    ${out}    --output    ${task}.xml
+    ...    --log    ${task}-log.html    --report    NONE    --consolecolors    off
+    ...    --variable    MAIL_FOLDER:${INBOX}    --variable    REPORT_DIR:${out}${/}report
+    ...    --variable    REVIEW_DIR:${out}${/}review    --variable    ATTACHMENTS_DIR:${out}${/}attachments
+    ...    robot_tasks${/}${task}.robot
+    ...    cwd=${ROOT}    env:PYTHONPATH=${ROOT}${/}keywords    env:INVOICEBOT_STATE_DIR=${WORK}${/}state
+    ...    env:RPA_WORKITEMS_ADAPTER=RPA.Robocorp.WorkItems.FileAdapter    env:OMP_THREAD_LIMIT=1
+    ...    &{env}
+    ...    stdout=${out}${/}${task}.stdout.txt    stderr=STDOUT    timeout=20 min    on_timeout=kill
+    Log    ${result.stdout}
+    Should Be Equal As Integers    ${result.rc}    0    msg=${task} failed (rc ${result.rc}); see ${out}${/}${task}-log.html
