@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from .vocabulary import Vocabulary, load_vocabulary
+from .vocabulary import Vocabulary, load_vocabulary, strip_accents
 
 LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "nl", "es", "it", "pl")
 DATE_ORDERS: tuple[str, ...] = ("DMY", "MDY", "YMD")
@@ -263,11 +263,6 @@ class DateMatch:
     ambiguous: bool = False  # numeric day/month both <= 12 and different, read without a given order
 
 
-def _strip_accents(s: str) -> str:
-    s = s.replace("ł", "l").replace("Ł", "L")
-    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
-
-
 @functools.lru_cache(maxsize=1)
 def _month_table() -> tuple[dict[str, tuple[int, frozenset[str]]], re.Pattern[str]]:
     """Month names (casefolded, no trailing '.') -> (month, languages), and a regex of them all."""
@@ -278,7 +273,7 @@ def _month_table() -> tuple[dict[str, tuple[int, frozenset[str]]], re.Pattern[st
     conflicts: set[str] = set()
 
     def add(name: str, month: int, lang: str) -> None:
-        for variant in {name, _strip_accents(name)}:
+        for variant in {name, strip_accents(name)}:
             key = variant.casefold().rstrip(".")
             if len(key) < 3 and key != "maj":
                 continue

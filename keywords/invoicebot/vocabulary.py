@@ -579,6 +579,12 @@ class Vocabulary:
         return name[: m.start()].rstrip(" ,;-–").strip() or name.strip()
 
 
+def strip_accents(text: str) -> str:
+    """``text`` without accents ("Numéro" -> "Numero", "zapłaty" -> "zaplaty"); other letters unchanged."""
+    text = text.replace("ł", "l").replace("Ł", "L").replace("ø", "o").replace("Ø", "O")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def _fold_words(s: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", s).casefold().split())
 
@@ -671,6 +677,7 @@ def _phrase_table(
     seen_global: dict[str, tuple[str, bool]] | None,
     case_sensitive: dict[str, int] | None = None,
     used: set[str] | None = None,
+    collected: list[tuple[tuple[str, ...], _Entry]] | None = None,
 ) -> dict[str, list[LabelPhrase]]:
     """Read ``{name: {lang: [phrases]}}``; checks languages, phrases, duplicates; fills ``trie``."""
     out: dict[str, list[LabelPhrase]] = {}
@@ -709,9 +716,27 @@ def _phrase_table(
                     exact = tuple(unicodedata.normalize("NFKC", m.group()) for m in _TOKEN_RE.finditer(text))
                     if used is not None:
                         used.add(text)
-                trie.add(norm, _Entry(name, lang, text, other, exact))
+                entry = _Entry(name, lang, text, other, exact)
+                trie.add(norm, entry)
+                if collected is not None:
+                    collected.append((norm, entry))
         out[name] = phrases
     return out
+
+
+def _add_unaccented_aliases(trie: _Trie, collected: list[tuple[tuple[str, ...], _Entry]]) -> None:
+    """Let "Numero de facture" and "Razem do zaplaty" (accents lost by OCR or plain-ASCII systems) match.
+
+    The YAML keeps its accents (they are compared as written); for matching, each phrase with
+    accents also answers to its spelling without them, unless that spelling is a phrase of its own.
+    """
+    keys = {norm for norm, _ in collected}
+    for norm, entry in collected:
+        if entry.exact is not None:
+            continue
+        bare = tuple(strip_accents(t) for t in norm)
+        if bare != norm and bare not in keys:
+            trie.add(bare, entry)
 
 
 def _load_labels(voc: Vocabulary, chk: _Checker) -> None:
@@ -731,6 +756,7 @@ def _load_labels(voc: Vocabulary, chk: _Checker) -> None:
     case_sensitive = {text: i for i, text in enumerate(cs_list)}
     used: set[str] = set()
     seen_global: dict[str, tuple[str, bool]] = {}
+    collected: list[tuple[tuple[str, ...], _Entry]] = []
     voc._labels.update(
         _phrase_table(
             voc,
@@ -742,6 +768,7 @@ def _load_labels(voc: Vocabulary, chk: _Checker) -> None:
             seen_global=seen_global,
             case_sensitive=case_sensitive,
             used=used,
+            collected=collected,
         )
     )
     voc._other = _phrase_table(
@@ -754,7 +781,9 @@ def _load_labels(voc: Vocabulary, chk: _Checker) -> None:
         seen_global=seen_global,
         case_sensitive=case_sensitive,
         used=used,
+        collected=collected,
     )
+    _add_unaccented_aliases(voc._label_trie, collected)
     for text, i in case_sensitive.items():
         if text not in used:
             raise chk.fail(
@@ -770,9 +799,13 @@ def _load_doc_types(voc: Vocabulary, chk: _Checker) -> None:
     for name in types:
         if name not in DOCUMENT_TYPES:
             raise chk.fail(f"document_types.{name}", f"unknown document type; known: {', '.join(DOCUMENT_TYPES)}")
+    collected: list[tuple[tuple[str, ...], _Entry]] = []
     voc._doc_types.update(
-        _phrase_table(voc, chk, types, "document_types", voc._doctype_trie, other=False, seen_global=None)
+        _phrase_table(
+            voc, chk, types, "document_types", voc._doctype_trie, other=False, seen_global=None, collected=collected
+        )
     )
+    _add_unaccented_aliases(voc._doctype_trie, collected)
 
 
 def _load_currencies(voc: Vocabulary, chk: _Checker) -> None:
@@ -951,6 +984,7 @@ __all__ = [
     "clear_cache",
     "load_vocabulary",
     "normalize_label",
+    "strip_accents",
     "tokenize",
     "value_after",
 ]

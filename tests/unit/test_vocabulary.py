@@ -219,6 +219,7 @@ def test_doc_type_matching(voc):
     assert found == {"receipt"}
     assert {m.field for m in voc.match_doc_types("Gutschrift Nr. 1")} == {"credit_note"}
     assert {m.field for m in voc.match_doc_types("Faktura korygująca")} == {"credit_note"}
+    assert {m.field for m in voc.match_doc_types("FAKTURA KORYGUJACA")} == {"credit_note"}
     assert {m.field for m in voc.match_doc_types("FACTUUR.")} == {"invoice"}
 
 
@@ -310,6 +311,20 @@ def test_likely_languages_filter_labels(voc):
     assert langs[0] == "en"
     assert "invoice_date" not in {m.field for m in voc.match_labels("AWS Data Transfer", languages=langs)}
     assert voc.likely_languages("12345") == []
+
+
+@pytest.mark.parametrize(
+    "line,field,phrase",
+    [
+        ("Razem do zaplaty: 316,83", "total_amount", "Razem do zapłaty"),
+        ("Wartosc netto 257,59", "subtotal_amount", "Wartość netto"),
+        ("Date d emission : 28/11/2022", "invoice_date", "Date d'émission"),
+        ("NUMERO DE FACTURE 12", "invoice_number", "Numero de facture"),  # listed unaccented as well
+    ],
+)
+def test_phrases_with_accents_match_without_them(voc, line, field, phrase):
+    (m,) = voc.match_labels(line)
+    assert (m.field, m.phrase) == (field, phrase)
 
 
 def test_longest_match_wins(voc):
