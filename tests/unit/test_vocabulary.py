@@ -274,6 +274,12 @@ def _matches(voc, line, **kw):
         ("USt-IdNr.: DE 232 446 240", [("vendor_tax_id", "USt-IdNr", False)]),
         ("IBAN : FR76 10107 00245", [("iban", "IBAN", False)]),
         ("Razem do zapłaty: 316,83 PLN", [("total_amount", "Razem do zapłaty", False)]),
+        ("Uw BTW nummer: NL00333599698", [("customer_tax_id", "Uw BTW nummer", True)]),  # the buyer's, not ours
+        ("BTW NL810433941B01", [("tax_amount", "BTW", False)]),  # a bare "BTW": the value shape decides
+        ("VAT rate 21 %", [("tax_rate", "VAT rate", True)]),
+        ("Taux TVA 20 %", [("tax_rate", "Taux TVA", True)]),
+        ("Słownie: trzysta szesnaście złotych", [("amount_in_words", "Słownie", True)]),
+        ("Versandkosten 4,90 €", [("shipping_cost", "Versandkosten", True)]),
         ("Subtotalen en totalen", []),  # "Subtotal" only as a whole word
         ("", []),
     ],
