@@ -87,9 +87,9 @@ Finish Attachment
     ${now} =    Get Time    epoch
     Record Attachment Outcome    ${payload}    ${route}    ${invoice}    seconds=${now - ${started}}
     IF    $route['decision'] == 'done'
-        ${out} =    Create Dictionary    item_key=${payload}[item_key]    values=${invoice}[value]
-        ...    document_type=${invoice}[document_type]
-        Create Output Work Item    variables=${out}    save=${True}
+        ${out} =    Invoice Work Item Payload    ${payload}    ${invoice}
+        ${json} =    Save Invoice Result    ${invoice}    ${WORK_DIR}${/}done${/}${out}[result_file]
+        Create Output Work Item    variables=${out}    files=${json}    save=${True}
         Release Input Work Item    DONE
     ELSE
         Release Input Work Item    FAILED    exception_type=${route}[exception_type]    code=${route}[code]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,52 @@ class WorkItemKeywords(Component):
             raise InvoiceRobotError(f"attachment {payload['file_name']!r} has neither a message id nor a hash; "
                                     "pass an entry returned by Save Invoice Attachments")
         return DotDict(payload)
+
+    @keyword
+    def invoice_work_item_payload(self, payload: dict, invoice: Any) -> DotDict:
+        """Builds the variables of the output work item of a done invoice: where it came from, no field values.
+
+        rpaframework logs work item variables in clear, so the values (with IBAN and tax id) travel in a
+        file attached to the item instead: see `Save Invoice Result`.
+
+        | =Arguments= | =Description= |
+        | ``payload`` | The input work item's payload. |
+        | ``invoice`` | The result of `Extract Invoice Fields`. |
+
+        Example:
+        | ${out} =    `Invoice Work Item Payload`    ${payload}    ${invoice}
+        | ${json} =    `Save Invoice Result`    ${invoice}    ${OUTPUT_DIR}/done/${payload}[item_key].json
+        | Create Output Work Item    variables=${out}    files=${json}    save=${True}
+
+        Fails when ``invoice`` is not an extraction result.
+        """
+        result = to_result(invoice)
+        return DotDict(
+            item_key=payload.get("item_key", ""), message_id=payload.get("message_id", ""),
+            file_name=payload.get("file_name", ""), sha256=result.sha256, document_type=result.document_type,
+            fields=sorted(result.fields), result_file=f"{payload.get('item_key', 'invoice')}.json")
+
+    @keyword
+    def save_invoice_result(self, invoice: Any, path: str) -> str:
+        """Writes an extraction result as JSON (the real values, for the next robot or system) and returns the path.
+
+        | =Arguments= | =Description= |
+        | ``invoice`` | The result of `Extract Invoice Fields`. |
+        | ``path`` | The JSON file to write (folders are created). |
+
+        Example:
+        | ${json} =    `Save Invoice Result`    ${invoice}    ${OUTPUT_DIR}/done/${payload}[item_key].json
+
+        Fails when the file cannot be written.
+        """
+        result = to_result(invoice)
+        target = Path(path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        except OSError as exc:
+            raise InvoiceRobotError(f"cannot write the invoice result {target}: {exc.strerror}") from exc
+        return str(target)
 
     @keyword
     def attachment_should_be_queued(self, attachment: Any) -> bool:
