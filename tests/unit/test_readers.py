@@ -72,6 +72,27 @@ def test_text_pdf_blocks_separate_columns(documents, reader_settings):
     assert words["Harbour"].block == words["Bristol"].block
 
 
+@pytest.mark.parametrize("angle", [90, 180, 270])
+def test_rotated_pdf_page_is_read_upright(documents, tmp_path, reader_settings, angle):
+    from pypdf import PdfWriter
+
+    source = documents.text_pdf(seed=0)
+    writer = PdfWriter(clone_from=str(source))
+    writer.pages[0].rotate(angle)  # displayed turned clockwise, as a sideways scan or a landscape print
+    path = tmp_path / f"rotated_{angle}.pdf"
+    writer.write(path)
+
+    upright = read_document(source, reader_settings)
+    doc = read_document(path, reader_settings)
+    page = doc.pages[0]
+    # Rotation counts counter-clockwise, as for scans: a page shown turned 90 clockwise is turned back by 90.
+    assert page.source == "text" and page.rotation == angle
+    assert (page.width, page.height) == pytest.approx((upright.pages[0].width, upright.pages[0].height), abs=0.5)
+    assert doc.text == upright.text
+    for a, b in zip(upright.words, doc.words, strict=True):
+        assert a.bbox == pytest.approx(b.bbox, abs=1.0), (a, b)
+
+
 def test_multi_page_pdf_numbers_pages(documents, reader_settings):
     doc = read_document(documents.text_pdf(seed=1, pages=2), reader_settings)
     assert [p.number for p in doc.pages] == [1, 2]

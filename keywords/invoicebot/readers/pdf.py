@@ -87,15 +87,61 @@ def open_pdfplumber(data: bytes, path: Path) -> pdfplumber.PDF:
         raise _corrupt(path, exc) from exc
 
 
-def text_layer_words(page: pdfplumber.page.Page) -> list[RawWord]:
+def page_turn(chars: list[dict[str, Any]]) -> int:
+    """Degrees (counter-clockwise) that turn the page's text upright: 90 or 270 when most text
+    runs down or up the page (a page displayed with /Rotate, a table printed sideways), 180 when
+    it is upside down, else 0."""
+    visible = [c for c in chars if not c["text"].isspace()]
+    if not visible:
+        return 0
+    sideways = [c for c in visible if not c["upright"]]
+    if len(sideways) > 0.5 * len(visible):
+        steps = [
+            b["top"] - a["top"] for a, b in zip(sideways, sideways[1:], strict=False) if abs(b["x0"] - a["x0"]) < 1
+        ]
+        down = sum(1 for s in steps if s > 0)
+        return 90 if down >= len(steps) - down else 270
+    flipped = sum(1 for c in visible if c.get("matrix") and c["matrix"][0] < 0 and c["matrix"][3] < 0)
+    if flipped > 0.5 * len(visible):
+        return 180
+    return 0
+
+
+def turn_chars(chars: list[dict[str, Any]], turn: int, width: float, height: float) -> list[dict[str, Any]]:
+    """Character boxes on the page turned ``turn`` degrees counter-clockwise, marked upright."""
+    out = []
+    for c in chars:
+        x0, x1, top, bottom = c["x0"], c["x1"], c["top"], c["bottom"]
+        if turn == 90:  # text ran down the page: the right edge becomes the top
+            box = (top, width - x1, bottom, width - x0)
+        elif turn == 270:  # text ran up the page: the left edge becomes the top
+            box = (height - bottom, x0, height - top, x1)
+        else:  # 180
+            box = (width - x1, height - bottom, width - x0, height - top)
+        out.append(
+            {**c, "x0": box[0], "top": box[1], "x1": box[2], "bottom": box[3], "doctop": box[1], "upright": True}
+        )
+    return out
+
+
+def text_layer_words(page: pdfplumber.page.Page) -> tuple[list[RawWord], int, float, float]:
+    """The text layer's words in upright page coordinates, the turn that made them upright, and
+    the upright page's width and height."""
+    width, height = float(page.width), float(page.height)
+    chars = page.chars
+    turn = page_turn(chars)
+    if turn:
+        chars = turn_chars(chars, turn, width, height)
+        if turn in (90, 270):
+            width, height = height, width
     # In text-flow order the stray spaces that some generators draw over a label's first letters
     # (coolblue's "F actuurnummer:") come after the label in the stream and split nothing.
     out = []
-    for w in _EXTRACTOR.extract_words(page.chars):
+    for w in _EXTRACTOR.extract_words(chars):
         out.append(
             RawWord(text=w["text"], x0=w["x0"], top=w["top"], x1=w["x1"], bottom=w["bottom"], upright=w["upright"])
         )
-    return out
+    return out, turn, width, height
 
 
 def is_usable(words: list[RawWord], settings: ReaderSettings) -> bool:
@@ -248,16 +294,15 @@ def _read_page(
     started = time.perf_counter()
     number = index + 1
     try:
-        raw = text_layer_words(ppage)
-        width, height = float(ppage.width), float(ppage.height)
+        raw, turn, width, height = text_layer_words(ppage)
     except Exception as exc:  # a broken content stream: OCR what PDFium can draw
         log.warning("%s page %d: the text layer cannot be read (%s); reading it by OCR", path, number, exc)
-        raw, width, height = [], 0.0, 0.0
+        raw, turn, width, height = [], 0, 0.0, 0.0
     if is_usable(raw, settings):
-        if ocr_images:
+        if ocr_images and not turn:
             raw = raw + ocr_embedded_images(doc, index, ppage, raw, path, settings)
         words = build_words(raw, width=width, height=height, page=number, source="text")
-        source, rotation = "text", 0
+        source, rotation = "text", turn
     else:
         if raw:
             log.info("%s page %d: the text layer is not usable (%d words); reading it by OCR", path, number, len(raw))
