@@ -97,9 +97,22 @@ def canonical_values(doc: DocContent) -> dict[str, str]:
     return vals
 
 
-def align(doc: DocContent, spans: list[dict], document: Document, ocr: bool, tol: float = 2.0) -> dict:
+def align(doc: DocContent, spans: list[dict], document: Document, ocr: bool, tol: float = 2.0,
+          unrotate: list[float] | None = None, tol_y: float | None = None) -> dict:
     """Return {"fields": {name: {...}}, "line_items": [...], "stats": {...}} for one document."""
     pages = {p.number: p for p in document.pages}
+    ty = tol if tol_y is None else tol_y
+    centres: dict[int, list[tuple[float, float]]] = {}
+    for p in document.pages:
+        cs = []
+        for w in p.words:
+            cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
+            if unrotate and unrotate[0]:
+                from invoicebot.synth.scan import unrotate_point
+
+                cx, cy = unrotate_point(cx, cy, *unrotate)
+            cs.append((cx, cy))
+        centres[p.number] = cs
     values = canonical_values(doc)
     # (field, occ, page) -> set of word indices on that page
     groups: dict[tuple[str, str, int], set[int]] = {}
@@ -107,10 +120,9 @@ def align(doc: DocContent, spans: list[dict], document: Document, ocr: bool, tol
         page = pages.get(s["page"])
         if page is None:
             continue
-        for i, w in enumerate(page.words):
-            cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
+        for i, (cx, cy) in enumerate(centres[s["page"]]):
             for b in s["boxes"]:
-                if b[0] - tol <= cx <= b[2] + tol and b[1] - tol <= cy <= b[3] + tol:
+                if b[0] - tol <= cx <= b[2] + tol and b[1] - ty <= cy <= b[3] + ty:
                     for f in s["f"].split():
                         groups.setdefault((f, s["o"], s["page"]), set()).add(i)
                     break
@@ -130,7 +142,7 @@ def align(doc: DocContent, spans: list[dict], document: Document, ocr: bool, tol
     fields = {}
     raw_by_field: dict[str, list[str]] = {}
     for c in all_cells(doc):
-        for text, fs, occ in c:
+        for text, fs, _occ in c:
             for f in fs:
                 raw_by_field.setdefault(f, [])
                 if text not in raw_by_field[f]:

@@ -425,7 +425,7 @@ class Builder:
             rates = list(c.tax_rates[:2])
         if reverse:
             rates = ["0"]
-        big = rng.random() < 0.1 and dt != "receipt"
+        big = rng.random() < 0.1 and dt != "receipt" and not self.flags.get("single_page")
         n = rng.randint(24, 45) if big else rng.choice([1, 1, 2, 2, 3, 3, 4, 5, 6, 8])
         items, amounts = self._items(n, rates, credit)
         self.flags["multi_page_items"] = big

@@ -288,7 +288,7 @@ def t_boxes(ctx: Ctx) -> str:
     flow = [head, parties, meta_boxes(d.meta), items_table(d.items), totals_block(d.totals)]
     flow += [items_table(t) for t in d.extra_tables]
     flow += [notes_block(d), bank_block(d.bank, False)]
-    extra = ".items th { background: %s; color: white; border: none }" % ctx.accent
+    extra = f".items th {{ background: {ctx.accent}; color: white; border: none }}"
     return assemble(ctx, css(ctx, extra), flow)
 
 
@@ -300,8 +300,8 @@ def t_sidebar(ctx: Ctx) -> str:
             f'{party(d.customer_label, d.customer_block)}</div>')
     head = f'<div style="display:flex;gap:18px">{side}{main}</div>'
     flow = [head, items_table(d.items), totals_block(d.totals)] + [items_table(t) for t in d.extra_tables] + [notes_block(d)]
-    extra = (".side { width: 36%%; background: %s; padding: 10px; font-size: .92em } .main { flex: 1 }"
-             ".title { color: %s }") % (ctx.light, ctx.accent)
+    extra = (f".side {{ width: 36%; background: {ctx.light}; padding: 10px; font-size: .92em }} .main {{ flex: 1 }}"
+             f".title {{ color: {ctx.accent} }}")
     return assemble(ctx, css(ctx, extra), flow)
 
 
@@ -326,9 +326,9 @@ def t_minimal(ctx: Ctx) -> str:
     flow = [head, title_html(ctx), meta_inline(d.meta), party(d.customer_label, d.customer_block),
             party(d.ship_label, d.ship_block), items_table(d.items, "items plain"), totals_block(d.totals, "totals shaded")]
     flow += [items_table(t, "items plain") for t in d.extra_tables] + [notes_block(d), bank_block(d.bank, True)]
-    extra = (".plain th, .plain td { border: none } .shaded { background: %s; padding: 6px }"
+    extra = (f".plain th, .plain td {{ border: none }} .shaded {{ background: {ctx.light}; padding: 6px }}"
              ".title { text-align: center; font-weight: normal; text-transform: uppercase }"
-             ".inline { text-align: center; margin: 8px 0 }") % ctx.light
+             ".inline { text-align: center; margin: 8px 0 }")
     return assemble(ctx, css(ctx, extra), flow)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 from functools import lru_cache
-from typing import Any
 
 L = dict[str, list[str]]
 
@@ -459,51 +458,44 @@ PHRASES: dict[str, L] = {
     },
 }
 
-#: Vocabulary key (as the project vocabulary may name it) -> our concept.
+#: Vocabulary field / other-label kind / document type -> our concept.
 _VOCAB_CONCEPT = {
     "invoice_number": "invoice_number", "invoice_date": "invoice_date", "due_date": "due_date",
     "po_number": "po_number", "subtotal_amount": "subtotal", "tax_amount": "tax", "total_amount": "total",
     "amount_due": "amount_due", "payment_terms": "payment_terms", "iban": "iban", "vendor_tax_id": "vat_id",
-    "customer_name": "bill_to", "quarter_to_date": "qtd", "year_to_date": "ytd",
+    "customer_name": "bill_to", "quarter_to_date": "qtd", "year_to_date": "ytd", "currency": "currency",
+    "vendor_name": "account_holder",
+    "customer_number": "customer_no", "order_number": "order_no", "order_date": "order_date",
+    "delivery_date": "delivery_date", "service_period": "service_period", "previous_balance": "previous_balance",
+    "payment_received": "payments_received", "contract_number": "contract_no", "booking_reference": "booking_id",
+    "delivery_note_number": "delivery_note", "shipping_address": "ship_to",
 }
-
-
-def _walk_vocab(obj: Any, lang: str | None, out: dict[str, dict[str, set[str]]], concept: str | None) -> None:
-    """Collect phrases from a vocabulary of unknown exact shape: {field: {lang: [phrases]}} and similar."""
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            key = str(k)
-            if key in _VOCAB_CONCEPT:
-                _walk_vocab(v, lang, out, _VOCAB_CONCEPT[key])
-            elif key in PHRASES:
-                _walk_vocab(v, key, out, concept)
-            elif key in ("labels", "fields", "keywords", "phrases", "label", "synonyms"):
-                _walk_vocab(v, lang, out, concept)
-    elif isinstance(obj, list | tuple | set):
-        for v in obj:
-            if isinstance(v, str) and concept and lang:
-                out.setdefault(lang, {}).setdefault(concept, set()).add(v)
-            else:
-                _walk_vocab(v, lang, out, concept)
-    elif hasattr(obj, "__dict__"):
-        _walk_vocab(vars(obj), lang, out, concept)
+_DOC_TYPE_CONCEPT = {t: t for t in ("invoice", "credit_note", "purchase_order", "receipt", "remittance_advice", "statement")}
 
 
 @lru_cache(maxsize=1)
 def vocabulary_phrases() -> dict[str, dict[str, list[str]]]:
-    """Label phrases from the project vocabulary, by language and concept ({} when it is not there yet)."""
+    """Label phrases from the project vocabulary, by language and concept ({} when it is not readable)."""
     try:
-        from invoicebot.vocabulary import load_vocabulary  # type: ignore[import-not-found]
+        from invoicebot.vocabulary import load_vocabulary
     except ImportError:
         return {}
     try:
         vocab = load_vocabulary()
     except Exception:  # noqa: BLE001 - a broken vocabulary must not stop corpus generation; local lists remain
         return {}
-    raw = vocab.to_dict() if hasattr(vocab, "to_dict") else vocab
     out: dict[str, dict[str, set[str]]] = {}
-    _walk_vocab(raw, None, out, None)
-    return {lang: {c: sorted(p for p in ps if 0 < len(p) <= 40) for c, ps in cs.items()} for lang, cs in out.items()}
+    phrases = list(vocab.all_labels()) + list(vocab.other_labels())
+    for t in _DOC_TYPE_CONCEPT:
+        try:
+            phrases += list(vocab.doc_type_keywords(t))
+        except KeyError:
+            continue
+    for ph in phrases:
+        concept = _VOCAB_CONCEPT.get(ph.field) or _DOC_TYPE_CONCEPT.get(ph.field)
+        if concept and ph.lang in PHRASES and 0 < len(ph.text) <= 40:
+            out.setdefault(ph.lang, {}).setdefault(concept, set()).add(ph.text)
+    return {lang: {c: sorted(ps) for c, ps in cs.items()} for lang, cs in out.items()}
 
 
 def _vary(rng: random.Random, phrase: str) -> str:

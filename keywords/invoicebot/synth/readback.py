@@ -14,8 +14,8 @@ from pathlib import Path
 
 from invoicebot.schema import Document, Page, Word
 
-TESS_LANG = {"en": "eng", "de": "deu+eng", "fr": "fra+eng", "nl": "nld+eng", "es": "spa+eng", "it": "ita+eng",
-             "pl": "pol+eng"}
+TESS_LANG = {"en": "eng", "de": "deu", "fr": "fra", "nl": "nld", "es": "spa", "it": "ita",
+             "pl": "pol"}
 
 
 def _assign_lines(words: list[Word]) -> list[Word]:
@@ -101,7 +101,13 @@ def read_back(path: str | Path, lang: str = "en") -> Document:
     if mode != "builtin":
         reader = _project_reader()
         if reader is not None:
-            doc = reader(path)
+            from dataclasses import replace
+
+            from invoicebot.config import ReaderSettings
+
+            # the document's own language (+ English) keeps Tesseract fast; the page is upright already
+            settings = replace(ReaderSettings.from_env(), ocr_languages=TESS_LANG.get(lang, "eng"), detect_rotation=False)
+            doc = reader(path, settings)
             doc.path = path.name
             return doc
         if mode == "project":
