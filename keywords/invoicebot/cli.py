@@ -118,12 +118,6 @@ def cmd_evaluate(args) -> int:
     return EXIT_OK
 
 
-def cmd_bench(args) -> int:
-    from .bench import main as bench_main
-
-    return bench_main(args.rest)
-
-
 def cmd_read(args) -> int:
     from .readers import read_document
 
@@ -188,25 +182,33 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="output/demo")
     d.set_defaults(func=cmd_demo)
 
-    for name, module, help_ in (
-        ("bench", "bench", "pages per second, beside the floor measured in the same run"),
-        ("train", "train", "build the fine-tuned model"),
-        ("make-corpus", "synth", "generate the synthetic training corpus"),
-        ("make-inbox", "mailgen", "generate an inbox of vendor emails"),
-        ("review", "review", "import corrections made by a person"),
-    ):
-        s = sub.add_parser(name, help=help_, add_help=False)
+    for name, (module, help_) in DELEGATED.items():
+        s = sub.add_parser(name, help=help_ + f" (see `invoicebot {name} --help`)", add_help=False)
         s.add_argument("rest", nargs=argparse.REMAINDER)
         s.set_defaults(func=_delegate(module))
     return p
+
+
+#: Sub-commands that have their own argument parser in their own module.
+DELEGATED = {
+    "bench": ("bench", "pages per second, beside the floor measured in the same run"),
+    "train": ("train", "build the fine-tuned model"),
+    "make-corpus": ("synth.corpus", "generate the synthetic training corpus"),
+    "make-inbox": ("mailgen", "generate an inbox of vendor emails"),
+    "review": ("review", "import corrections made by a person"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    if argv and argv[0] in DELEGATED:  # their own parsers read the rest, options included
+        args = argparse.Namespace(command=argv[0], verbose=False, rest=argv[1:], func=_delegate(DELEGATED[argv[0]][0]))
+    else:
+        args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from .errors import ConfigError, InvoiceBotError, ModelNotFound, OcrUnavailable
 

