@@ -11,11 +11,13 @@ Library             RPA.Robocorp.WorkItems    autoload=${False}
 Resource            resources/common.resource
 
 Suite Setup         Load Accounting Profile
-Suite Teardown      Write Run Report
+Suite Teardown      Finish Consumer
 
 
 *** Variables ***
 ${ACCOUNTING_PROFILE}       ${EMPTY}
+# Post keyed invoices (True) or leave them as drafts for a person to post (False).
+${POST_INVOICES}            ${False}
 ${WORK_DIR}                 ${OUTPUT_DIR}${/}consumer-files
 
 
@@ -27,7 +29,11 @@ Process Attachment Work Items
 
 *** Keywords ***
 Load Accounting Profile
-    IF    $ACCOUNTING_PROFILE    Import Accounting Profile    ${ACCOUNTING_PROFILE}
+    IF    $ACCOUNTING_PROFILE    Use Accounting Profile    ${ACCOUNTING_PROFILE}
+
+Finish Consumer
+    IF    $ACCOUNTING_PROFILE    Run Keyword And Ignore Error    Close Accounting
+    Write Run Report
 
 Process One Attachment
     ${payload} =    Get Work Item Variables
@@ -35,7 +41,7 @@ Process One Attachment
         Log    Empty work item (nothing was queued); released as done.
         RETURN
     END
-    ${started} =    Get Time    epoch
+    ${started} =    Evaluate    time.time()
     ${invoice} =    Set Variable    ${None}
     TRY
         ${route}    ${invoice} =    Decide Attachment    ${payload}
@@ -68,23 +74,30 @@ Decide Attachment
     RETURN    ${route}    ${invoice}
 
 Key Invoice Or Explain
-    [Documentation]    Keys the invoice; a duplicate that the accounting system knows goes to review, any other
-    ...    keying error is an application exception (a retry may succeed).
+    [Documentation]    Keys the invoice and reads it back. A supplier invoice the accounting system already has
+    ...    (DUPLICATE) or cannot take as it is (REVIEW: unknown supplier, no matching tax, read-back differs) goes
+    ...    to a person; a UI that does not respond is an application exception (a retry may succeed).
     [Arguments]    ${invoice}    ${route}
     TRY
-        Key Invoice Into Accounting    ${invoice}
-    EXCEPT    DUPLICATE*    type=GLOB    AS    ${error}
-        ${route} =    Create Dictionary    decision=review    code=DUPLICATE    exception_type=BUSINESS
-        ...    reason=${error}
+        ${outcome} =    Key Invoice Into Accounting    ${invoice}    post=${POST_INVOICES}
     EXCEPT    AS    ${error}
         ${route} =    Create Dictionary    decision=failed    code=KEYING    exception_type=APPLICATION
         ...    reason=keying into ${ACCOUNTING_PROFILE} failed: ${error}
+        RETURN    ${route}
+    END
+    IF    $outcome['status'] in ('KEYED', 'ALREADY_KEYED')
+        ${route} =    Create Dictionary    decision=done    code=${EMPTY}    exception_type=${EMPTY}
+        ...    reason=${outcome}[status] in ${ACCOUNTING_PROFILE} as ${outcome}[invoice_id] (${outcome}[state])
+    ELSE
+        ${code} =    Set Variable If    $outcome['status'] == 'DUPLICATE'    DUPLICATE    ${outcome}[code]
+        ${route} =    Create Dictionary    decision=review    code=${code}    exception_type=BUSINESS
+        ...    reason=${outcome}[message]
     END
     RETURN    ${route}
 
 Finish Attachment
     [Arguments]    ${payload}    ${route}    ${invoice}    ${started}
-    ${now} =    Get Time    epoch
+    ${now} =    Evaluate    time.time()
     Record Attachment Outcome    ${payload}    ${route}    ${invoice}    seconds=${now - ${started}}
     IF    $route['decision'] == 'done'
         ${out} =    Invoice Work Item Payload    ${payload}    ${invoice}

@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from invoicebot.config import RESOURCES_DIR
 from invoicebot.masking import mask_text
 from invoicebot.report import AttachmentRecord, MailRecord, RunReport
 from robot.api import logger
@@ -96,36 +95,6 @@ class WorkItemKeywords(Component):
             raise InvoiceRobotError(f"cannot write the local work item file {path}: {exc.strerror}; "
                                     "check RPA_OUTPUT_WORKITEM_PATH") from exc
         logger.info(f"local output work items reset: {path}")
-
-    @keyword
-    def import_accounting_profile(self, profile: str) -> str:
-        """Imports the keywords of an accounting UI profile, ``resources/accounting/<profile>.resource``.
-
-        Done at run time (not in the Settings), so that a robot without keying needs no profile at all.
-
-        | =Arguments= | =Description= |
-        | ``profile`` | Name of the profile, e.g. ``tryton``, or the path of a ``.resource`` file. |
-
-        Returns the path of the imported resource.
-
-        Example:
-        | IF    $ACCOUNTING_PROFILE    `Import Accounting Profile`    ${ACCOUNTING_PROFILE}
-
-        Fails when no such profile exists, listing the profiles there are.
-        """
-        path = Path(profile)
-        if path.suffix != ".resource":
-            path = RESOURCES_DIR / "accounting" / f"{profile}.resource"
-        if not path.is_file():
-            known = sorted(p.stem for p in (RESOURCES_DIR / "accounting").glob("*.resource"))
-            raise InvoiceRobotError(f"accounting profile {profile!r} not found ({path}); known profiles: "
-                                    f"{', '.join(known) or 'none'}. Set ACCOUNTING_PROFILE to one of them, or leave it "
-                                    "empty to run without keying")
-        from robot.libraries.BuiltIn import BuiltIn
-
-        BuiltIn().import_resource(str(path))
-        logger.info(f"accounting profile {path.stem}: {path}")
-        return str(path)
 
     @keyword
     def attachment_work_item_payload(self, attachment: Any, message: Any = None) -> DotDict:

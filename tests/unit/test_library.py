@@ -307,11 +307,6 @@ def test_reset_local_output_only_with_the_file_adapter(lib, tmp_path, monkeypatc
     assert json.loads(out.read_text()) == []
 
 
-def test_unknown_accounting_profile_lists_known_ones(lib):
-    with pytest.raises(InvoiceRobotError, match="accounting profile 'sap' not found"):
-        lib.import_accounting_profile("sap")
-
-
 def test_evaluate_extracts_documents_then_scores(lib, tmp_path, monkeypatch):
     gt, docs = tmp_path / "gt", tmp_path / "docs"
     gt.mkdir()
@@ -395,7 +390,8 @@ def test_libdoc_argument_tables_name_every_argument_of_our_keywords(libdoc_spec)
         "Record Mail In Run Report",
         "Write Run Report",
         "Attachment Work Item Payload",
-        "Import Accounting Profile",
+        "Invoice Work Item Payload",
+        "Save Invoice Result",
     }
     missing = []
     for k in libdoc_spec["keywords"]:
