@@ -74,8 +74,11 @@ def read_amount(text: str | None, *, decimal_separator: str | None = None) -> Am
         return None
     negative = False
     currency: list[str] = []
-    # Swiss/German "1939.-" and "45,-": whole amounts.
-    s = re.sub(r"(?<=\d)[.,][-\u2013]$", "", s)
+    # Swiss/German "1939.-", "45,-", "12.345,-": whole amounts, and the mark shows the decimal separator.
+    m = re.search(r"(?<=\d)([.,])[-\u2013]$", s)
+    if m:
+        s = s[: m.start()]
+        decimal_separator = decimal_separator or m.group(1)
     for _ in range(3):  # peel signs, brackets and currency words from both ends, in any nesting
         before = s
         if s.startswith("(") and s.endswith(")"):

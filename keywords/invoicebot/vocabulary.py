@@ -871,20 +871,24 @@ def _load_currencies(voc: Vocabulary, chk: _Checker) -> None:
     for cc, country in voc.countries.items():
         if country.currency is not None and country.currency not in voc.currencies:
             raise chk.fail("currencies", f"languages.yaml names {country.currency} for {cc}, but it is not listed here")
-    # One regex over every code, symbol and word: longest spelling first; spellings with letters
-    # must stand as whole words ("kr" not in "kreditor"; digits may touch: "EUR12.00").
-    parts = []
-    for s in sorted(voc._symbol_index, key=len, reverse=True):
-        p = re.escape(s)
-        if any(ch.isalpha() for ch in s):
-            p = (_LETTER_BOUNDARY_L if s[0].isalpha() else "") + p + (_LETTER_BOUNDARY_R if s[-1].isalpha() else "")
-        parts.append(p)
-    word_parts = [
-        _LETTER_BOUNDARY_L + r"\s+".join(re.escape(x) for x in w.split()) + _LETTER_BOUNDARY_R
-        for w in sorted(voc._word_index, key=len, reverse=True)
-    ]
-    pattern = "|".join(parts + ["(?i:" + p + ")" for p in word_parts])
-    voc._currency_re = re.compile(pattern) if pattern else None
+    # One regex over every code, symbol and word, longest spelling first.  Spellings that start with
+    # a letter share one look-behind (a position inside a word fails at once, which keeps the scan
+    # fast) and must end as a whole word when they end with a letter ("kr" not in "kreditor"; digits
+    # may touch: "EUR12.00").  Symbols are case-sensitive, words are not.
+    lettered: list[tuple[int, str]] = []
+    other: list[tuple[int, str]] = []
+    for sym in voc._symbol_index:
+        p = re.escape(sym) + (_LETTER_BOUNDARY_R if sym[-1].isalpha() else "")
+        (lettered if sym[0].isalpha() else other).append((len(sym), p))
+    for w in voc._word_index:
+        p = "(?i:" + r"\s+".join(re.escape(x) for x in w.split()) + ")" + _LETTER_BOUNDARY_R
+        (lettered if w[0].isalpha() else other).append((len(w), p))
+    groups = []
+    if lettered:
+        groups.append(_LETTER_BOUNDARY_L + "(?:" + "|".join(p for _, p in sorted(lettered, key=lambda t: -t[0])) + ")")
+    if other:
+        groups.append("(?:" + "|".join(p for _, p in sorted(other, key=lambda t: -t[0])) + ")")
+    voc._currency_re = re.compile("|".join(groups)) if groups else None
 
 
 def _load_legal_forms(voc: Vocabulary, chk: _Checker) -> None:
