@@ -304,7 +304,11 @@ def _month_table() -> tuple[dict[str, tuple[int, frozenset[str]]], re.Pattern[st
 
 
 _DAY_SUFFIX = r"(?:st|nd|rd|th|er|e|ème|º|°|\.)?"
-_YEAR = r"(?P<y>(?:19|20)\d{2}|'\d{2}|\d{2})"
+# A 4-digit year after spaces, commas, dots, dashes or slashes; a 2-digit year only as "'21" or
+# glued by a dash, slash or dot ("03-MAR-21"), so that a range "1 - July 31" is not 1 July 2031.
+_YEAR = r"(?:[\s,./\-]*(?P<y>(?:19|20)\d{2})|\s*(?P<y2>'\d{2})|[\-/.](?P<y3>\d{2}))"
+# Between day and month: spaces after an optional dot or comma, or one dash, slash or dot.
+_DM_SEP = r"(?:[.,]?\s*|[\-/.])"
 
 
 @functools.lru_cache(maxsize=1)
@@ -317,12 +321,12 @@ def _date_regexes() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], 
         r"(?P<c>(?:19|20)\d{2}|\d{2})(?![\d/])(?!\.\d)"
     )
     textual_dmy = re.compile(
-        rf"(?<![\w.])(?P<d>[0-3]?\d){_DAY_SUFFIX}[\s.,/\-]*(?:de\s+)?{month}[\s,./\-]*(?:de\s+|del\s+)?"
+        rf"(?<![\w.])(?P<d>[0-3]?\d){_DAY_SUFFIX}{_DM_SEP}(?:de\s+)?{month}(?:\s*de\s+|\s*del\s+)?"
         rf"{_YEAR}(?!\d)(?:\s*r\.)?",
         re.IGNORECASE,
     )
     textual_mdy = re.compile(
-        rf"{month}[\s.]*(?P<d>[0-3]?\d)(?:st|nd|rd|th)?(?!\d)\s*,?\s*{_YEAR}(?!\d)",
+        rf"{month}[\s.\-]*(?P<d>[0-3]?\d)(?:st|nd|rd|th)?(?!\d)(?:\s*[,\-/]?\s*(?P<y>(?:19|20)\d{{2}})|\s*,?\s*(?P<y2>'\d{{2}}))(?!\d)",
         re.IGNORECASE,
     )
     return iso, numeric, textual_dmy, textual_mdy
@@ -400,7 +404,7 @@ def find_dates(
             month, mlangs = table.get(m["m"].casefold().rstrip("."), (0, frozenset()))
             if not month or (langs is not None and not (mlangs & langs)):
                 continue
-            v = _make_date(_year(m["y"]), month, int(m["d"]))
+            v = _make_date(_year(m["y"] or m["y2"] or m["y3"]), month, int(m["d"]))
             if v is None:
                 continue
             found.append(

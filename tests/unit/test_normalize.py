@@ -208,7 +208,12 @@ DATES = [
     ("Data wystawienia: 2021-01-01", None, "2021-01-01"),
     ("03 / 20 / 2023", None, "2023-03-20"),
     ("14.05.07", "YMD", "2014-05-07"),
+    ("Mar-03-2021", None, "2021-03-03"),
+    ("3 Mar '21", None, "2021-03-03"),
+    ("July 1 - July 31 , 2014", None, "2014-07-31"),  # a range: "1 - July 31" is not 1 July 2031
     # not a date
+    ("1 - July 31", None, None),
+    ("3 Mar 21", None, None),  # a bare 2-digit year after a month name is too often a day or a count
     ("INV/2023/03/0008", None, None),
     ("99/99/2020", None, None),
     ("May 2014", None, None),
