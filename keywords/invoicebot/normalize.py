@@ -446,9 +446,14 @@ def parse_date(
     for dm in find_dates(text, order=order, languages=languages):
         if dm.value is not None:
             return dm.value
-    if len(text) <= 40 and any(ch.isdigit() for ch in text) and any(ch.isalpha() for ch in text):
+    # dateparser only for short texts with letters and a 4-digit year: it reads "3 Mar 21" or a range
+    # "1 - July 31" as dates that the document does not mean.
+    if len(text) <= 40 and any(ch.isalpha() for ch in text) and _FULL_YEAR_RE.search(text):
         return _dateparser_fallback(text, order, tuple(languages) if languages else LANGUAGES)
     return None
+
+
+_FULL_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 
 @functools.lru_cache(maxsize=4096)

@@ -209,6 +209,7 @@ DATES = [
     ("03 / 20 / 2023", None, "2023-03-20"),
     ("14.05.07", "YMD", "2014-05-07"),
     ("Mar-03-2021", None, "2021-03-03"),
+    ("Monday 3rd of March, 2021", None, "2021-03-03"),  # through the dateparser fallback
     ("3 Mar '21", None, "2021-03-03"),
     ("July 1 - July 31 , 2014", None, "2014-07-31"),  # a range: "1 - July 31" is not 1 July 2031
     # not a date
