@@ -362,15 +362,31 @@ class Vocabulary:
         return list(self._other[kind])
 
     def label_fields(self, text: str) -> list[str]:
-        """The fields (or other-label kinds) whose phrase is exactly ``text`` (after normalisation)."""
+        """The fields (or other-label kinds) whose phrase is exactly ``text`` after normalisation.
+
+        Case, spacing, trailing ':' '.' and the spelling of "No."/"Nr."/"N°"/"#" do not matter;
+        when ``text`` ends with such a number mark and only the words before it are a phrase,
+        those count ("Rechnung Nr.:" -> invoice_number).  Case-sensitive phrases must be printed
+        as listed.  Empty list: not a known label.
+        """
+        tokens = tokenize(text)
+        while tokens:
+            found = self._exact_fields(text, tokens)
+            if found or tokens[-1][0] != NUMBER_TOKEN:
+                return found
+            tokens = tokens[:-1]
+        return []
+
+    def _exact_fields(self, text: str, tokens: list[tuple[str, int, int]]) -> list[str]:
         node: dict[Any, Any] | None = self._label_trie.root
-        for tok, _, _ in tokenize(text):
+        for tok, _, _ in tokens:
             node = node.get(tok) if node is not None else None
-        if node is None or node is self._label_trie.root:
+        if node is None:
             return []
+        accept = self._acceptor(text, tokens, None)
         seen: list[str] = []
         for e in node.get(_END, []):
-            if e.field not in seen:
+            if accept(e, 0, len(tokens)) and e.field not in seen:
                 seen.append(e.field)
         return seen
 

@@ -118,6 +118,12 @@ def test_confusable_labels_are_other_labels(voc):
     assert voc.label_fields("Klantnummer") == ["customer_number"]
     assert voc.label_fields("Order number") == ["order_number"]
     assert voc.label_fields("Orderdatum") == ["order_date"]
+    assert voc.label_fields("Rechnungsnummer:") == ["invoice_number"]
+    assert voc.label_fields("Bestellnummer Nr.") == ["order_number"]  # trailing number mark dropped
+    assert voc.label_fields("PO") == ["po_number"]
+    assert voc.label_fields("po") == []  # case-sensitive abbreviation
+    assert voc.label_fields("Nonsense words") == []
+    assert voc.label_fields("") == []
     assert all(p.other for p in voc.other_labels("customer_number"))
     assert not set(voc.other_label_kinds) & set(HEADER_FIELDS)
 
