@@ -992,6 +992,40 @@ def value_after(line_text: str, match: LabelMatch) -> tuple[str, int]:
     return line_text[start:].rstrip(), start
 
 
+def main(argv: list[str] | None = None) -> int:
+    """``python -m invoicebot.vocabulary [FOLDER] [LINE ...]``: check the vocabulary, print its size,
+    and show the labels found in each LINE.  Exit status 1 (with the message) when a file is invalid."""
+    import sys
+    import time
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    folder = Path(args.pop(0)) if args and Path(args[0]).is_dir() else None
+    started = time.perf_counter()
+    try:
+        voc = load_vocabulary(folder)
+    except ConfigError as exc:
+        print(f"vocabulary INVALID: {exc}", file=sys.stderr)
+        return 1
+    took = time.perf_counter() - started
+    print(f"vocabulary OK: {voc.directory} (loaded in {took * 1000:.0f} ms)")
+    print(f"  languages: {', '.join(voc.languages)}")
+    print(
+        f"  field labels: {len(voc.all_labels())}, other labels: {len(voc.other_labels())} "
+        f"in {len(voc.other_label_kinds)} kinds"
+    )
+    print(f"  document-type keywords: {sum(len(voc.doc_type_keywords(t)) for t in DOCUMENT_TYPES)}")
+    print(f"  currencies: {len(voc.currencies)}, countries: {len(voc.countries)}, legal forms: {len(voc.legal_forms)}")
+    for line in args:
+        found = voc.match_labels(line)
+        shown = ", ".join(f"{m.field}{'(other)' if m.other else ''}={line[m.start : m.end]!r}" for m in found)
+        print(f"  {line!r}: {shown or 'no label'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
 __all__ = [
     "Country",
     "Currency",
@@ -1003,6 +1037,7 @@ __all__ = [
     "Vocabulary",
     "clear_cache",
     "load_vocabulary",
+    "main",
     "normalize_label",
     "strip_accents",
     "tokenize",

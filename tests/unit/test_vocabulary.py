@@ -502,3 +502,15 @@ def test_fixed_copy_loads_again(vocab_copy):
     voc = load_vocabulary(vocab_copy)
     assert voc.directory == vocab_copy.resolve()
     assert voc.labels("invoice_number")
+
+
+def test_check_command(vocab_copy, capsys):
+    from invoicebot.vocabulary import main
+
+    assert main([str(vocab_copy), "Facture n° 2022089083"]) == 0
+    out = capsys.readouterr().out
+    assert "vocabulary OK" in out and "invoice_number='Facture n°'" in out
+    _edit(vocab_copy / "labels.yaml", lambda d: d["fields"]["invoice_number"]["de"].insert(0, ""))
+    clear_cache()
+    assert main([str(vocab_copy)]) == 1
+    assert "fields.invoice_number.de[0]: empty phrase" in capsys.readouterr().err
