@@ -102,7 +102,10 @@ start() {
   make_cert
   grep -q "^${DEFAULT_USER}:" "$STATE/users" || add_user "$DEFAULT_USER" "$DEFAULT_PASSWORD" >/dev/null
   if port_open; then die "port $HOST:$PORT is taken by another program; set INVOICEBOT_IMAP_PORT to a free port"; fi
-  dovecot -c "$CONF" || die "dovecot did not start; read $STATE/log/dovecot.log"
+  # Detach Dovecot from our stdin/stdout/stderr: a caller that reads our output through a pipe
+  # (Robot's Run Process, $(...)) would otherwise wait for the daemon to exit.
+  dovecot -c "$CONF" </dev/null >>"$STATE/log/dovecot-start.log" 2>&1 \
+    || { tail -n 5 "$STATE/log/dovecot-start.log" >&2; die "dovecot did not start; read $STATE/log/dovecot.log"; }
   for _ in $(seq 1 50); do
     if running && port_open; then echo "dovecot running (pid $(cat "$PIDFILE")) on imaps://$HOST:$PORT, state in $STATE"; return 0; fi
     sleep 0.2
