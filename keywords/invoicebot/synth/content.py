@@ -23,7 +23,7 @@ from invoicebot.synth.locales import (
     pick_date_style,
     q2,
 )
-from invoicebot.synth.parties import Party, group_iban
+from invoicebot.synth.parties import IBAN_FORMATS, Party, group_iban
 
 Piece = tuple[str, tuple[str, ...], str]  # printed text, canonical fields it shows, occurrence key
 Cell = list[Piece]
@@ -257,7 +257,8 @@ class Builder:
             mode = rng.choice(["text", "text", "logo_text"])
         self.flags["vendor_mode"] = mode
         fields = self.fields
-        vendor_labelled = dt in ("invoice", "credit_note", "receipt", "statement", "purchase_order", "remittance_advice")
+        # on a purchase order or a remittance advice the issuer is the buyer/payer: no vendor/customer labels there
+        vendor_labelled = dt in ("invoice", "credit_note", "receipt", "statement")
         vname_f = "vendor_name" if vendor_labelled else None
 
         # vendor block (header)
@@ -277,7 +278,7 @@ class Builder:
             vb.append([P(L("vat_id")), P(v.tax_id, *tax_f, occ="vt1")])
 
         # customer block
-        cust_f = "customer_name" if dt in ("invoice", "credit_note", "receipt", "statement", "remittance_advice") else None
+        cust_f = "customer_name" if dt in ("invoice", "credit_note", "receipt", "statement") else None
         cb = self.party_block(self.customer, cust_f, None, "cu") if dt != "receipt" or rng.random() < 0.3 else []
         if cb and rng.random() < 0.3:
             cb.append([P(L("vat_id")), P(self.customer.tax_id)])  # the customer's VAT id: a distractor
@@ -637,6 +638,17 @@ class Builder:
         vn = (vname_f,) if vname_f else ()
         iban_printed = doc.doc_type in ("invoice", "credit_note", "statement") and rng.random() < 0.75
         must_name = doc.vendor_mode == "logo"
+        if iban_printed and v.country not in IBAN_FORMATS:
+            # no IBAN in the US, India, Canada, Australia: account number and a routing code instead
+            iban_printed = False
+            code = {"US": "ABA Routing No.", "IN": "IFSC", "CA": "Transit No.", "AU": "BSB"}.get(v.country, "Routing")
+            digits = "".join(rng.choice("0123456789") for _ in range(rng.choice([9, 10, 12, 14])))
+            routing = (f"{rng.choice(['HDFC', 'ICIC', 'SBIN', 'UTIB'])}0{rng.randint(100000, 999999)}" if v.country == "IN"
+                       else "".join(rng.choice("0123456789") for _ in range(9 if v.country == "US" else 6)))
+            doc.bank = ([Row(L("account_holder"), [P(v.name, *vn, occ="vbk")])] if rng.random() < 0.6 or must_name else [])
+            doc.bank += [Row(L("bank"), plain(v.bank)), Row("Account No.", plain(digits)), Row(code, plain(routing))]
+            if doc.bank[0].label == L("account_holder"):
+                must_name = False
         if iban_printed:
             printed = group_iban(v.iban) if rng.random() < 0.7 else v.iban
             f["iban"] = v.iban
@@ -646,6 +658,9 @@ class Builder:
             bank.append(Row(L("bank"), plain(v.bank)))
             bank.append(Row(L("iban"), [P(printed, "iban", occ="ib")]))
             bank.append(Row(L("bic"), plain(v.bic)))
+            if v.country == "GB" and rng.random() < 0.6:
+                bank.append(Row("Sort Code", plain(f"{rng.randint(10, 99)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}")))
+                bank.append(Row("Account No.", plain(v.iban[-8:])))
             doc.bank = bank
         if vname_f and "vendor_name" not in f:
             f["vendor_name"] = v.name

@@ -1,6 +1,26 @@
 """Build the synthetic training corpus: plan, render, read back, label, write one JSON per document.
 
 Entry points: :func:`build_corpus` (Python) and :func:`main` (CLI, ``invoicebot make-corpus``).
+
+Output, per document in the corpus folder: the rendered ``<id>.pdf`` or ``<id>.png`` (kept when
+``keep_rendered``) and ``<id>.json``::
+
+    {"id", "doc_type" (schema.DOCUMENT_TYPES), "language", "country" (the vendor's), "currency",
+     "layout_engine": "html" | "reportlab" | "scan", "template", "vendor_id", "split": "train" | "val" | "test",
+     "file", "pages",
+     "fields": {canonical_field: {"value": canonical value (dates ISO, amounts "1234.56", currency ISO 4217,
+                                  ids as printed without a leading '#', iban compact upper case),
+                                  "raw": [printed strings], "words": [[page, word_index_on_page], ...],
+                                  "occurrences": [[[page, index], ...], ...]   # one list per printed place}},
+     "line_items": [{"description", "quantity", "unit_price", "amount",
+                     "words": {"description": [[page, index], ...], ...}}],
+     "document": schema.Document.to_dict() as read back by the project reader,
+     "meta": {vendor_mode, paid_mode, date_order, scan degradation, alignment counts}}
+
+A field that the document does not print is absent.  A field whose printed places could not be
+read back (OCR damage) is present with empty ``words``.  One word may carry several fields (an
+"Amount due" equal to the total is both ``amount_due`` and ``total_amount``).  Plus ``summary.json``
+(counts, label coverage, docs/second per engine) and ``config.json`` (the config used).
 Everything is deterministic by the seed in the config: the plan (document type, engine, template,
 vendor, split) is made up front, and each document has its own random generator seeded by
 ``"{seed}:{index}"``, so the result does not depend on the number of worker processes.
