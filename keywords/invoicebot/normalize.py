@@ -552,8 +552,10 @@ def detect_currency(
     * ISO codes ("EUR") weigh most, unambiguous symbols ("€", "zł") next, words ("euros") least;
       the code with most weight wins, its confidence falls with the share of competing evidence.
     * An ambiguous symbol ("$", "kr", "¥", "Rs") counts for a currency that other evidence in the
-      text already names (a "USD" elsewhere), else for the currency of ``country``; otherwise the
-      vocabulary's best guess is returned with its low confidence (e.g. ("USD", 0.4) for "$").
+      text already names (a "USD" elsewhere), else for the currency of ``country`` (or of the
+      region of ``language``, "en-CA"), else for the one currency whose place name the text
+      mentions ("United States"; confidence at most 0.6); otherwise the vocabulary's best guess is
+      returned with its low confidence (e.g. ("USD", 0.4) for "$").
     * No evidence: ``(None, 0.0)``.  A currency is never assumed from the country alone.
     """
     voc = vocabulary or load_vocabulary()
@@ -574,14 +576,20 @@ def detect_currency(
         if len(parts) > 1:
             country_cur = voc.country_currency(parts[1])
     by_country: set[str] = set()
+    by_place: set[str] = set()
+    places = voc.currency_place_hints(text or "") if unresolved else set()
     leftover: list[tuple[str, tuple[str, ...], float]] = []
     for sym, cands, w in unresolved:
         named = [c for c in cands if c in strong]
+        hinted = [c for c in cands if c in places]
         if named:
             scores[max(named, key=lambda c: scores[c])] += w
         elif country_cur in cands:
             scores[country_cur] += w
             by_country.add(country_cur)
+        elif len(hinted) == 1:
+            scores[hinted[0]] += w
+            by_place.add(hinted[0])
         else:
             leftover.append((sym, cands, w))
     if scores:
@@ -592,6 +600,8 @@ def detect_currency(
             base = 0.97
         elif best in by_country:
             base = 0.75
+        elif best in by_place:
+            base = 0.6
         else:
             base = 0.85
         return best, round(base * share, 3)

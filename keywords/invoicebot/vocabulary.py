@@ -331,6 +331,8 @@ class Vocabulary:
         self._symbol_index: dict[str, tuple[str, ...]] = {}
         self._word_index: dict[str, tuple[str, ...]] = {}
         self._currency_re: re.Pattern[str] | None = None
+        self._place_hints: dict[str, str] = {}
+        self._place_re: re.Pattern[str] | None = None
         self._legal_re: re.Pattern[str] | None = None
         self._legal_by_key: dict[str, LegalForm] = {}
 
@@ -555,6 +557,12 @@ class Vocabulary:
             if cands:
                 out.append(CurrencyMention(s, m.start(), m.end(), kind, cands))
         return out
+
+    def currency_place_hints(self, text: str) -> set[str]:
+        """Currencies whose place names (currencies.yaml ``place_hints``) occur in ``text``."""
+        if self._place_re is None:
+            return set()
+        return {self._place_hints[m.group()] for m in self._place_re.finditer(text)}
 
     # -- countries --------------------------------------------------------------------------
 
@@ -826,7 +834,7 @@ def _load_doc_types(voc: Vocabulary, chk: _Checker) -> None:
 
 def _load_currencies(voc: Vocabulary, chk: _Checker) -> None:
     data = chk.load()
-    chk.known_keys(data, ("currencies", "ambiguous", "family_words"))
+    chk.known_keys(data, ("currencies", "ambiguous", "family_words", "place_hints"))
     table = chk.mapping(data.get("currencies"), "currencies")
     symbol_index: dict[str, list[str]] = {}
     word_index: dict[str, list[str]] = {}
@@ -884,6 +892,18 @@ def _load_currencies(voc: Vocabulary, chk: _Checker) -> None:
         if not isinstance(conf, int | float) or isinstance(conf, bool) or not 0 < conf < 1:
             raise chk.fail(f"{key}.confidence", f"{conf!r} must be a number between 0 and 1")
         voc.ambiguous_currency[s] = (guess, float(conf))
+    hints = chk.mapping(data.get("place_hints"), "place_hints")
+    hint_parts = []
+    for code, places in hints.items():
+        key = f"place_hints.{code}"
+        if code not in voc.currencies:
+            raise chk.fail(key, f"unknown currency {code!r}; list it under currencies first")
+        for place in chk.string_list(places, key):
+            voc._place_hints[place] = code
+            hint_parts.append(re.escape(place))
+    if hint_parts:
+        hint_parts.sort(key=len, reverse=True)
+        voc._place_re = re.compile(r"(?<!\w)(?:" + "|".join(hint_parts) + r")(?!\w)")
     for cc, country in voc.countries.items():
         if country.currency is not None and country.currency not in voc.currencies:
             raise chk.fail("currencies", f"languages.yaml names {country.currency} for {cc}, but it is not listed here")

@@ -308,6 +308,8 @@ CURRENCIES = [
     ("Rs 1939", {"country": "IN"}, "INR", 0.6, 0.9),
     ("12 kr", {"country": "NO"}, "NOK", 0.6, 0.9),
     ("¥ 1200", {"country": "CN"}, "CNY", 0.6, 0.9),
+    ("Subtotal $ 112.00 ... Fremont CA 94538 United States", {}, "USD", 0.5, 0.6),  # a place name hints
+    ("$ 12.00 shipped from Canada to United States", {}, "USD", 0.3, 0.45),  # two places: no hint
     # ambiguous and unresolved: best guess with a low confidence
     ("TOTAL AMOUNT DUE $4.11", {}, "USD", 0.3, 0.5),
     ("Rs 1939", {}, "INR", 0.4, 0.7),

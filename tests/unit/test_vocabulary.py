@@ -514,3 +514,9 @@ def test_check_command(vocab_copy, capsys):
     clear_cache()
     assert main([str(vocab_copy)]) == 1
     assert "fields.invoice_number.de[0]: empty phrase" in capsys.readouterr().err
+
+
+def test_place_hint_needs_a_known_currency(vocab_copy):
+    _edit(vocab_copy / "currencies.yaml", lambda d: d["place_hints"].__setitem__("XYZ", ["Atlantis"]))
+    with pytest.raises(ConfigError, match=r"currencies\.yaml: place_hints\.XYZ: unknown currency 'XYZ'"):
+        load_vocabulary(vocab_copy)
