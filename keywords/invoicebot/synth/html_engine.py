@@ -117,6 +117,9 @@ class Ctx:
     def vendor_header(self, big: bool = True) -> str:
         d = self.doc
         parts = []
+        if d.banner and self.rng.random() < 0.7:  # a slogan as the first big line: not the vendor
+            parts.append(f'<div class="tagline" style="font-size:1.5em;font-weight:bold;color:{self.accent}">'
+                         f"{esc(d.banner)}</div>")
         if d.vendor_mode in ("logo", "logo_text"):
             parts.append(self.logo(self.rng.choice([36, 44, 56])))
         name_cls = "vname" if big and d.vendor_mode != "small" else "vname-small"

@@ -232,6 +232,10 @@ PAGE_WORD = {"en": "Page", "de": "Seite", "fr": "Page", "nl": "Pagina", "es": "P
 
 def _vendor_head(p: Pen, x: float, align: str = "l", big: float = 1.8, spaced: bool = False) -> None:
     d = p.doc
+    if d.banner and p.rng.random() < 0.7:  # a slogan as the first big line: not the vendor
+        p.y -= p.size * 1.8
+        p.text(x, p.y, d.banner, bold=True, size=p.size * 1.6, align=align, color=(60, 60, 120))
+        p.y -= p.size * 0.6
     if d.vendor_mode in ("logo", "logo_text"):
         png = logo_png(d.vendor.short, d.vendor.logo_style)
         h = p.rng.choice([28, 34, 42])
