@@ -245,6 +245,11 @@ class _ImapSource:
                                "user's rights")
 
     def fetch(self) -> list[tuple[str, bytes]]:
+        status, data = self.conn.select(_quote(self.source_folder), readonly=True)
+        if status != "OK":
+            raise MailboxError(f"folder {self.source_folder!r} cannot be opened on {self.where}: {data}")
+        if data and data[0] == b"0":
+            return []  # (the library would log a warning for an empty folder)
         # RPA lists (read-only, see module doc); the exact bytes come by BODY.PEEK[] so no flag changes.
         listed = self.lib.list_messages(criterion="UNDELETED", source_folder=self.source_folder, readonly=True)
         uids = sorted({str(m["uid"]) for m in listed if m.get("uid")}, key=int)
@@ -378,9 +383,14 @@ prefer the vault or the environment to an argument. |
                 raise MailboxError(f"cannot read vault secret {vault_secret!r}: {exc}; check the vault set-up "
                                    "(RPA_SECRET_MANAGER / RPA_SECRET_FILE)") from None
         settings = resolve_imap_settings(server, port, user, password, cafile, secret)
+        source = _ImapSource(settings, source_folder, processed_folder, review_folder)
         self._close_source()
-        self._open_ledger(state_dir)
-        self._source = _ImapSource(settings, source_folder, processed_folder, review_folder)
+        try:
+            self._open_ledger(state_dir)
+        except MailboxError:
+            source.close()
+            raise
+        self._source = source
         logger.info(f"Opened {self._source.describe()} (read-only); ledger {self._ledger.path}")
 
     @keyword
