@@ -122,6 +122,14 @@ class AccountingKeywords(Component):
             return f"(no screenshot: {exc})"
         return f"screenshot {base}.png, page source {base}.html"
 
+    def _restart(self) -> None:
+        """After a failure the page is in an unknown state: close it; the next item logs in afresh."""
+        self._state["logged_in"] = False
+        try:
+            self._run("Close Accounting")
+        except Exception:  # noqa: BLE001, S110 - the browser may be gone already
+            pass
+
     @keyword
     def open_accounting(self) -> None:
         """Opens the accounting UI of the configured profile and logs in (no-op when already in).
@@ -242,7 +250,7 @@ class AccountingKeywords(Component):
             raise
         except Exception as exc:
             evidence = self._evidence(step.replace(" ", "-"))
-            self._state["logged_in"] = False
+            self._restart()
             raise AccountingError(f"keying supplier invoice {payload.reference!r} of {payload.supplier!r} failed at "
                                   f"step '{step}': {_first_line(exc)}. Evidence: {evidence}. Check that the accounting UI "
                                   "is up (scripts/tryton/start.sh) and retry the work item.") from exc

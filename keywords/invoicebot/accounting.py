@@ -297,6 +297,13 @@ def compare_readback(payload: KeyingPayload, read_back: dict[str, Any]) -> list[
     n_lines = read_back.get("line_count")
     if n_lines is not None and int(n_lines) != len(payload.lines):
         out.append(Difference("line_count", str(len(payload.lines)), str(n_lines)))
+        return out
+    for i, (line, got) in enumerate(zip(payload.lines, read_back.get("line_amounts") or [], strict=False), 1):
+        if to_decimal(got, f"line {i} amount") != Decimal(line.amount):
+            out.append(Difference(f"line {i} amount", line.amount, str(got)))
+    for i, (line, got) in enumerate(zip(payload.lines, read_back.get("line_products") or [], strict=False), 1):
+        if _norm(got) != _norm(line.product):
+            out.append(Difference(f"line {i} product", line.product, str(got)))
     return out
 
 

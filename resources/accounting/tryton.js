@@ -46,6 +46,15 @@
     ib.idle = function () {                  // no request to the server in flight
         return window.jQuery && jQuery.active === 0;
     };
+    // Idle for `ms` already: a form that just got its defaults often sends one more request (on_change)
+    // right after; typing in between is overwritten when that answer redraws the form.
+    var lastActivity = Date.now();
+    jQuery(document).on('ajaxSend ajaxComplete', function () {
+        lastActivity = Date.now();
+    });
+    ib.quiet = function (ms) {
+        return ib.idle() && Date.now() - lastActivity >= (ms || 60);
+    };
     ib.session = function () {
         return window.Sao && Sao.Session && Sao.Session.current_session &&
             Sao.Session.current_session.user_id ? Sao.Session.current_session : null;
@@ -126,6 +135,12 @@
             state: record.field_get('state') || '',
             description: ib.text(record, 'description'),
             line_count: lines && lines.length !== undefined ? lines.length : null,
+            line_amounts: (lines || []).map(function (line) {
+                return ib.amount(line, 'amount');
+            }),
+            line_products: (lines || []).map(function (line) {
+                return ib.text(line, 'product');
+            }),
             modified: record.modified,
         };
     };
