@@ -133,7 +133,7 @@ status() {
 deliver() {
   local user="$1"; shift
   [[ $# -gt 0 ]] || die "deliver needs USER and at least one .eml FILE"
-  [[ -f "$CONF" ]] || write_config
+  running || die "dovecot is not running for $STATE; start it first: scripts/dovecot.sh start"
   grep -q "^${user}:" "$STATE/users" || die "no user '$user'; add it first: scripts/dovecot.sh adduser $user"
   local n=0 f
   for f in "$@"; do
@@ -146,7 +146,7 @@ deliver() {
 
 count() {
   local user="${1:-$DEFAULT_USER}"
-  [[ -f "$CONF" ]] || write_config
+  running || die "dovecot is not running for $STATE; start it first: scripts/dovecot.sh start"
   doveadm -c "$CONF" -f flow mailbox status -u "$user" messages '*' | sed -e 's/^mailbox=//' -e 's/ messages=/ /'
 }
 

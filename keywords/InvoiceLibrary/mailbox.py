@@ -254,6 +254,15 @@ class _ImapSource:
         listed = self.lib.list_messages(criterion="UNDELETED", source_folder=self.source_folder, readonly=True)
         uids = sorted({str(m["uid"]) for m in listed if m.get("uid")}, key=int)
         self.conn.select(_quote(self.source_folder), readonly=True)
+        # Cross-check with a plain UID SEARCH: the library's FETCH parser misses messages whose answer
+        # carries FLAGS before RFC822 (see module doc); never let a message go unseen silently.
+        status, data = self.conn.uid("SEARCH", None, "UNDELETED")
+        if status == "OK" and data and data[0]:
+            found = data[0].decode().split()
+            if len(found) > len(uids):
+                logger.warn(f"List Messages returned {len(uids)} of {len(found)} messages in {self.source_folder} "
+                            f"on {self.where}; taking all {len(found)} by UID")
+                uids = sorted(set(found), key=int)
         out = []
         for uid in uids:
             status, data = self.conn.uid("FETCH", uid, "(BODY.PEEK[])")
@@ -354,8 +363,8 @@ class MailboxKeywords(Component):
         | ``server`` | Host name of the IMAP server; default the vault secret's ``server`` or ``INVOICEBOT_IMAP_HOST``. |
         | ``port`` | IMAPS (TLS) port; default the secret's ``port``, ``INVOICEBOT_IMAP_PORT`` or 993. |
         | ``user`` | Account; default the secret's ``user`` or ``INVOICEBOT_IMAP_USER``. |
-        | ``password`` | Password; default the secret's ``password`` or ``INVOICEBOT_IMAP_PASSWORD``. Never logged; \
-prefer the vault or the environment to an argument. |
+        | ``password`` | Password; default the secret's ``password`` or ``INVOICEBOT_IMAP_PASSWORD``. The keyword \
+never logs it, but Robot logs argument values at TRACE level: leave it to the vault or the environment. |
         | ``source_folder`` | Folder the vendor mail arrives in (default ``INBOX``); it is only read. |
         | ``processed_folder`` | Where `Mark Message Processed` moves mail (default ``Processed``; created if missing). |
         | ``review_folder`` | Where `Move Message To Review` moves mail (default ``Review``; created if missing). |
