@@ -119,7 +119,7 @@ def _is_currency_marker(text: str) -> bool:
     """True for "€", "EUR", "Rs.", "zł", "US$", "euros", "CHF Fr." ... (every part a known currency spelling)."""
     voc = load_vocabulary()
     for part in text.split():
-        if all(ch in _CURRENCY_CHARS for ch in part) or re.fullmatch(r"[A-Z]{3}", part):
+        if all(ch in _CURRENCY_CHARS for ch in part):
             continue
         if not voc.currencies_for_symbol(part) and not voc.currencies_for_symbol(part.rstrip(".")):
             return False

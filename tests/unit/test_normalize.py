@@ -76,6 +76,8 @@ AMOUNTS = [
     # not one amount
     ("2 x 3.00", None),
     ("Page 2", None),
+    ("TVA 9,34", None),  # a label, not a currency: the caller cuts the value first
+    ("XYZ 12.00", None),  # not an ISO code the vocabulary knows
     ("abc", None),
     ("", None),
     ("1.23.4", None),
