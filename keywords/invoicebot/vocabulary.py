@@ -6,13 +6,19 @@ the key path, e.g. ``resources/vocabulary/labels.yaml: fields.invoice_number.de[
 and offers what the extractors need:
 
 * ``labels(field)`` / ``all_labels()`` / ``other_labels(kind)``: the phrases as :class:`LabelPhrase`;
-* ``match_labels(line)``: every label phrase in a line of text, on word boundaries, longest match
-  first, as :class:`LabelMatch` with character spans (field labels and the confusable "other"
-  labels such as ``customer_number``);
+  ``label_fields(text)``: exact look-up of one label ("Rechnungsnr.:" -> ["invoice_number"]);
+* ``match_labels(line, languages=None, include_other=True)``: every label phrase in a line of text,
+  on word boundaries, leftmost-longest, as :class:`LabelMatch` with character spans (field labels and
+  the confusable "other" labels such as ``customer_number``); ``value_after(line, match)``;
 * ``match_doc_types(text)`` / ``doc_type_keywords(type)``;
-* currencies (``currency_for_symbol``, ``currencies_for_symbol``, ``find_currency_mentions``),
-  countries (``country_currency``, ``country_date_order``, ``iban_length``), legal forms
-  (``find_legal_form``, ``strip_legal_form``) and ``language_scores(text)``.
+* ``language_scores(text)`` / ``likely_languages(text)`` / ``guess_language(text)``;
+* currencies (``currencies``, ``currency_for_symbol``, ``currencies_for_symbol``,
+  ``currency_best_guess``, ``find_currency_mentions``, ``currency_place_hints``), countries
+  (``country_currency``, ``country_date_order``, ``country_languages``, ``iban_length``), legal forms
+  (``find_legal_form``, ``strip_legal_form``) and month-name additions (``month_names_extra``).
+
+``python -m invoicebot.vocabulary [FOLDER] [LINE ...]`` checks the files and shows the labels found in
+sample lines: the command a business analyst runs after editing the YAML.
 
 How phrases are compared with text ("tokens"): the text is cut into words (letters and digits), the
 ``#`` sign and ``N°``/``Nº``; other punctuation only separates words.  Words are case folded (accents
