@@ -381,7 +381,7 @@ def find_dates(
     """
     if order is not None and order not in DATE_ORDERS:
         raise ValueError(f"order must be one of {', '.join(DATE_ORDERS)}, not {order!r}")
-    if not text or not any(ch.isdigit() for ch in text):
+    if not text or not _DIGIT_RE.search(text):
         return []
     table, _ = _month_table()
     iso, numeric, textual_dmy, textual_mdy = _date_regexes()
@@ -397,7 +397,8 @@ def find_dates(
         if v is not None:
             found.append(DateMatch(m.group(), m.start(), m.end(), v, "iso", "YMD"))
             taken.append(m.span())
-    for rx, kind in ((textual_dmy, "DMY"), (textual_mdy, "MDY")):
+    has_month = any(w.casefold() in table for w in _WORD_RE.findall(text))
+    for rx, kind in ((textual_dmy, "DMY"), (textual_mdy, "MDY")) if has_month else ():
         for m in rx.finditer(text):
             if not free(*m.span()):
                 continue
@@ -453,6 +454,8 @@ def parse_date(
     return None
 
 
+_WORD_RE = re.compile(r"[^\W\d_]+")
+_DIGIT_RE = re.compile(r"\d")
 _FULL_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 
