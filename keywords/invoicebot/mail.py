@@ -507,10 +507,24 @@ class AttachmentLedger:
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._stamp: tuple[int, int] | None = None
         self._entries = self._read()
 
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def _refresh(self) -> None:
+        """Re-read the file only when another writer changed it since we last read or wrote it."""
+        if self._file_stamp() != self._stamp:
+            self._entries = self._read()
+
     def _read(self) -> dict[str, dict[str, Any]]:
-        if not self.path.exists():
+        self._stamp = self._file_stamp()
+        if self._stamp is None:
             return {}
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -534,7 +548,9 @@ class AttachmentLedger:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _write(self) -> None:
-        payload = json.dumps({"version": self.VERSION, "entries": self._entries}, indent=1, sort_keys=True)
+        # Compact: the C encoder (indent= would use the slow Python one on every write).
+        payload = json.dumps({"version": self.VERSION, "entries": self._entries}, sort_keys=True,
+                             separators=(",", ":"), ensure_ascii=False)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -542,6 +558,7 @@ class AttachmentLedger:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
+            self._stamp = self._file_stamp()
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -559,7 +576,7 @@ class AttachmentLedger:
     def record(self, sha256: str, *, message_id: str, file_name: str, path: str = "", status: str = "saved") -> bool:
         """Record ``sha256`` as taken; return False (and change nothing) when it was already there."""
         with self._locked():
-            self._entries = self._read()
+            self._refresh()
             if sha256 in self._entries:
                 return False
             self._entries[sha256] = {
@@ -574,7 +591,7 @@ class AttachmentLedger:
 
     def set_status(self, sha256: str, status: str) -> None:
         with self._locked():
-            self._entries = self._read()
+            self._refresh()
             if sha256 not in self._entries:
                 raise LedgerError(f"attachment {sha256[:12]}… is not in the ledger {self.path}; save it first")
             self._entries[sha256]["status"] = status
