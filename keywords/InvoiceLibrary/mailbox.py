@@ -75,9 +75,15 @@ class ImapSettings:
     cafile: str | None = None
 
 
-def resolve_imap_settings(server: str | None, port: int | str | None, user: str | None, password: str | None,
-                          cafile: str | None = None, secret: dict[str, Any] | None = None,
-                          env: dict[str, str] | None = None) -> ImapSettings:
+def resolve_imap_settings(
+    server: str | None,
+    port: int | str | None,
+    user: str | None,
+    password: str | None,
+    cafile: str | None = None,
+    secret: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> ImapSettings:
     """Pick each setting from the argument, then the vault secret, then the environment (``INVOICEBOT_IMAP_*``)."""
     env = os.environ if env is None else env
     secret = secret or {}
@@ -96,9 +102,11 @@ def resolve_imap_settings(server: str | None, port: int | str | None, user: str 
     secret_pw = pick(password, ("password",), "INVOICEBOT_IMAP_PASSWORD")
     missing = [n for n, v in (("server", host), ("user", account), ("password", secret_pw)) if not v]
     if missing:
-        raise MailboxError(f"cannot open the mailbox: no {', '.join(missing)} given; pass them to Open Mailbox, "
-                           "put them in the vault secret, or set INVOICEBOT_IMAP_HOST, INVOICEBOT_IMAP_USER and "
-                           "INVOICEBOT_IMAP_PASSWORD")
+        raise MailboxError(
+            f"cannot open the mailbox: no {', '.join(missing)} given; pass them to Open Mailbox, "
+            "put them in the vault secret, or set INVOICEBOT_IMAP_HOST, INVOICEBOT_IMAP_USER and "
+            "INVOICEBOT_IMAP_PASSWORD"
+        )
     try:
         port_no = int(raw_port)
     except (TypeError, ValueError):
@@ -111,14 +119,20 @@ def explain_connect_error(host: str, port: int, exc: BaseException) -> str:
     """A message an analyst can act on for a failed connection to ``host:port``."""
     where = f"{host}:{port}"
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return (f"the TLS certificate of the IMAP server {where} is not trusted ({exc.verify_message}); give the "
-                "server's CA file in cafile= or INVOICEBOT_IMAP_CAFILE (the test server's is var/dovecot/tls/cert.pem)")
+        return (
+            f"the TLS certificate of the IMAP server {where} is not trusted ({exc.verify_message}); give the "
+            "server's CA file in cafile= or INVOICEBOT_IMAP_CAFILE (the test server's is var/dovecot/tls/cert.pem)"
+        )
     if isinstance(exc, ssl.SSLError):
-        return (f"TLS with the IMAP server {where} failed ({exc.reason or exc}); check that {port} is the IMAPS "
-                "(TLS) port and not plain IMAP")
+        return (
+            f"TLS with the IMAP server {where} failed ({exc.reason or exc}); check that {port} is the IMAPS "
+            "(TLS) port and not plain IMAP"
+        )
     if isinstance(exc, ConnectionRefusedError):
-        return (f"cannot reach the IMAP server {where}: connection refused; check that the server runs "
-                "(for the project's server: scripts/dovecot.sh status) and that host and port are right")
+        return (
+            f"cannot reach the IMAP server {where}: connection refused; check that the server runs "
+            "(for the project's server: scripts/dovecot.sh status) and that host and port are right"
+        )
     if isinstance(exc, socket.gaierror):
         return f"cannot reach the IMAP server {where}: the host name does not resolve; check the server name"
     if isinstance(exc, TimeoutError | socket.timeout):
@@ -146,8 +160,10 @@ def message_ref(message: Any) -> str:
         for key in ("ref", "message_ref", "uid"):
             if message.get(key) not in (None, ""):
                 return str(message[key])
-        raise MailboxError(f"the message dict has no 'ref' (keys: {', '.join(message)}); pass an item of "
-                           "List Vendor Messages or Save Invoice Attachments")
+        raise MailboxError(
+            f"the message dict has no 'ref' (keys: {', '.join(message)}); pass an item of "
+            "List Vendor Messages or Save Invoice Attachments"
+        )
     if message in (None, ""):
         raise MailboxError("no message given; pass an item of List Vendor Messages or Save Invoice Attachments")
     return str(message)
@@ -191,8 +207,14 @@ class _FolderSource:
 class _ImapSource:
     kind = "imap"
 
-    def __init__(self, settings: ImapSettings, source_folder: str, processed_folder: str, review_folder: str,
-                 timeout: float = 30.0):
+    def __init__(
+        self,
+        settings: ImapSettings,
+        source_folder: str,
+        processed_folder: str,
+        review_folder: str,
+        timeout: float = 30.0,
+    ):
         from RPA.Email.ImapSmtp import ImapSmtp  # the library part may import RPA; lazily, it is slow to import
 
         self.settings = settings
@@ -201,8 +223,10 @@ class _ImapSource:
         where = f"{settings.host}:{settings.port}"
         ctx = ssl.create_default_context(cafile=settings.cafile) if settings.cafile else ssl.create_default_context()
         if settings.cafile and not Path(settings.cafile).is_file():
-            raise MailboxConnectionError(f"the CA file {settings.cafile} for {where} does not exist; give the "
-                                         "server's certificate (scripts/dovecot.sh start makes var/dovecot/tls/cert.pem)")
+            raise MailboxConnectionError(
+                f"the CA file {settings.cafile} for {where} does not exist; give the "
+                "server's certificate (scripts/dovecot.sh start makes var/dovecot/tls/cert.pem)"
+            )
         try:
             # imaplib, not Authorize Imap: that one connects without checking the certificate (see module doc).
             conn = imaplib.IMAP4_SSL(settings.host, settings.port, ssl_context=ctx, timeout=timeout)
@@ -214,9 +238,11 @@ class _ImapSource:
             with contextlib.suppress(Exception):
                 conn.logout()
             text = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
-            raise MailboxLoginError(f"the IMAP server {where} refused the login of user {settings.user!r} ({text}); "
-                                    "check the user name and password (argument, vault secret or "
-                                    "INVOICEBOT_IMAP_PASSWORD)") from None
+            raise MailboxLoginError(
+                f"the IMAP server {where} refused the login of user {settings.user!r} ({text}); "
+                "check the user name and password (argument, vault secret or "
+                "INVOICEBOT_IMAP_PASSWORD)"
+            ) from None
         # imaplib keeps the capabilities from before the login, which lack MOVE and UIDPLUS on Dovecot.
         status, caps = conn.capability()
         self.capabilities = set(caps[0].decode().upper().split()) if status == "OK" and caps and caps[0] else set()
@@ -233,16 +259,18 @@ class _ImapSource:
     def _check_folder(self, name: str) -> None:
         status, data = self.conn.select(_quote(name), readonly=True)
         if status != "OK":
-            raise MailboxError(f"folder {name!r} does not exist on {self.where}; folders there: "
-                               f"{', '.join(self.folder_names())}")
+            raise MailboxError(
+                f"folder {name!r} does not exist on {self.where}; folders there: {', '.join(self.folder_names())}"
+            )
 
     def folder_names(self) -> list[str]:
         return [f["name"] for f in self.lib.get_folder_list()]
 
     def ensure_folder(self, name: str) -> None:
         if name not in self.folder_names() and not self.lib.create_folder(name):
-            raise MailboxError(f"cannot create folder {name!r} on {self.where}; create it by hand or check the "
-                               "user's rights")
+            raise MailboxError(
+                f"cannot create folder {name!r} on {self.where}; create it by hand or check the user's rights"
+            )
 
     def fetch(self) -> list[tuple[str, bytes]]:
         status, data = self.conn.select(_quote(self.source_folder), readonly=True)
@@ -260,16 +288,20 @@ class _ImapSource:
         if status == "OK" and data and data[0]:
             found = data[0].decode().split()
             if len(found) > len(uids):
-                logger.warn(f"List Messages returned {len(uids)} of {len(found)} messages in {self.source_folder} "
-                            f"on {self.where}; taking all {len(found)} by UID")
+                logger.warn(
+                    f"List Messages returned {len(uids)} of {len(found)} messages in {self.source_folder} "
+                    f"on {self.where}; taking all {len(found)} by UID"
+                )
                 uids = sorted(set(found), key=int)
         out = []
         for uid in uids:
             status, data = self.conn.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((d[1] for d in data if isinstance(d, tuple) and len(d) > 1), None) if status == "OK" else None
             if raw is None:
-                logger.warn(f"message uid {uid} in {self.source_folder} on {self.where} could not be fetched; "
-                            "it stays where it is")
+                logger.warn(
+                    f"message uid {uid} in {self.source_folder} on {self.where} could not be fetched; "
+                    "it stays where it is"
+                )
                 continue
             out.append((uid, raw))
         return out
@@ -293,8 +325,10 @@ class _ImapSource:
         finally:
             self.conn.select(_quote(self.source_folder), readonly=True)
         if status != "OK":
-            raise MailboxError(f"moving message uid {ref} from {self.source_folder!r} to {target!r} on {self.where} "
-                               f"failed ({data}); the message stays in {self.source_folder!r}")
+            raise MailboxError(
+                f"moving message uid {ref} from {self.source_folder!r} to {target!r} on {self.where} "
+                f"failed ({data}); the message stays in {self.source_folder!r}"
+            )
         return f"{target}"
 
     def counts(self) -> dict[str, int]:
@@ -353,10 +387,19 @@ class MailboxKeywords(Component):
 
     # -- keywords
     @keyword
-    def open_mailbox(self, server: str | None = None, port: int | None = None, user: str | None = None,
-                     password: str | None = None, source_folder: str = "INBOX", processed_folder: str = "Processed",
-                     review_folder: str = "Review", cafile: str | None = None, vault_secret: str | None = None,
-                     state_dir: str | None = None) -> None:
+    def open_mailbox(
+        self,
+        server: str | None = None,
+        port: int | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        source_folder: str = "INBOX",
+        processed_folder: str = "Processed",
+        review_folder: str = "Review",
+        cafile: str | None = None,
+        vault_secret: str | None = None,
+        state_dir: str | None = None,
+    ) -> None:
         """Connects to an IMAP server over TLS and opens ``source_folder`` read-only.
 
         | =Arguments= | =Description= |
@@ -389,8 +432,10 @@ never logs it, but Robot logs argument values at TRACE level: leave it to the va
 
                 secret = dict(Vault().get_secret(vault_secret))
             except Exception as exc:  # the vault's own errors vary by backend
-                raise MailboxError(f"cannot read vault secret {vault_secret!r}: {exc}; check the vault set-up "
-                                   "(RPA_SECRET_MANAGER / RPA_SECRET_FILE)") from None
+                raise MailboxError(
+                    f"cannot read vault secret {vault_secret!r}: {exc}; check the vault set-up "
+                    "(RPA_SECRET_MANAGER / RPA_SECRET_FILE)"
+                ) from None
         settings = resolve_imap_settings(server, port, user, password, cafile, secret)
         source = _ImapSource(settings, source_folder, processed_folder, review_folder)
         self._close_source()
@@ -420,8 +465,9 @@ never logs it, but Robot logs argument values at TRACE level: leave it to the va
         """
         path = Path(folder or os.environ.get("INVOICEBOT_MAIL_FOLDER") or PROJECT_ROOT / "resources" / "demo_inbox")
         if not path.is_dir():
-            raise MailboxError(f"mail folder {path} does not exist or is not a folder; give the folder that holds "
-                               "the .eml files")
+            raise MailboxError(
+                f"mail folder {path} does not exist or is not a folder; give the folder that holds the .eml files"
+            )
         self._close_source()
         self._open_ledger(state_dir)
         self._source = _FolderSource(path)
@@ -465,8 +511,9 @@ never logs it, but Robot logs argument values at TRACE level: leave it to the va
         return out
 
     @keyword
-    def save_invoice_attachments(self, target_dir: str, messages: list | None = None,
-                                 include_skipped: bool = False) -> list[dict[str, Any]]:
+    def save_invoice_attachments(
+        self, target_dir: str, messages: list | None = None, include_skipped: bool = False
+    ) -> list[dict[str, Any]]:
         """Saves the new document attachments (PDF, PNG, JPEG, TIFF) of the messages into ``target_dir``.
 
         Documents are found by content, also inside forwarded mail and zip archives; inline logos, other
@@ -500,8 +547,10 @@ never logs it, but Robot logs argument values at TRACE level: leave it to the va
         for ref in refs:
             msg = self._messages.get(ref)
             if msg is None:
-                raise MailboxError(f"message {ref} is not among the listed messages of {self.source.describe()}; "
-                                   "call List Vendor Messages first")
+                raise MailboxError(
+                    f"message {ref} is not among the listed messages of {self.source.describe()}; "
+                    "call List Vendor Messages first"
+                )
             try:
                 records = engine.save_attachments(msg, target_dir, self._ledger)
             except engine.MailError as exc:
@@ -558,8 +607,10 @@ never logs it, but Robot logs argument values at TRACE level: leave it to the va
         try:
             dest = self.source.move(ref, where)
         except (imaplib.IMAP4.error, OSError) as exc:
-            raise MailboxError(f"moving message {ref} to {where} in {self.source.describe()} failed: {exc}; "
-                               "the message stays in the source folder") from None
+            raise MailboxError(
+                f"moving message {ref} to {where} in {self.source.describe()} failed: {exc}; "
+                "the message stays in the source folder"
+            ) from None
         self._messages.pop(ref, None)
         logger.info(f"moved message {ref} to {dest}")
         return dest

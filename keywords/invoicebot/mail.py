@@ -388,13 +388,24 @@ class _Walker:
                 with zf.open(info) as fh:
                     data = fh.read(min(budget[0], info.file_size) + 1)
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-                self.out.append(Attachment(sanitize_file_name(info.filename), info.filename, "application/octet-stream",
-                                           ZIP, info.file_size, "", origin,
-                                           skip_reason=f"zip member unreadable: {exc}"))
+                self.out.append(
+                    Attachment(
+                        sanitize_file_name(info.filename),
+                        info.filename,
+                        "application/octet-stream",
+                        ZIP,
+                        info.file_size,
+                        "",
+                        origin,
+                        skip_reason=f"zip member unreadable: {exc}",
+                    )
+                )
                 continue
             if len(data) > info.file_size or len(data) > budget[0]:
-                zatt.skip_reason = (f"zip rejected: member {info.filename!r} holds more than it declares or the "
-                                    f"total passes {self.limits.max_total_bytes} bytes")
+                zatt.skip_reason = (
+                    f"zip rejected: member {info.filename!r} holds more than it declares or the "
+                    f"total passes {self.limits.max_total_bytes} bytes"
+                )
                 self.out.append(zatt)
                 return
             budget[0] -= len(data)
@@ -440,13 +451,14 @@ class _Walker:
             return f"{total} bytes uncompressed, more than the limit of {lim.max_total_bytes}"
         for i in files:
             if i.file_size >= lim.ratio_min_bytes and i.file_size > lim.max_ratio * max(i.compress_size, 1):
-                return (f"member {i.filename!r} expands {i.file_size / max(i.compress_size, 1):.0f} times, "
-                        f"more than the limit of {lim.max_ratio:.0f} (a zip bomb?)")
+                return (
+                    f"member {i.filename!r} expands {i.file_size / max(i.compress_size, 1):.0f} times, "
+                    f"more than the limit of {lim.max_ratio:.0f} (a zip bomb?)"
+                )
         return ""
 
 
-def parse_message(source: bytes | str | os.PathLike[str], *, ref: str = "",
-                  limits: ZipLimits | None = None) -> Message:
+def parse_message(source: bytes | str | os.PathLike[str], *, ref: str = "", limits: ZipLimits | None = None) -> Message:
     """Parse an email (raw bytes or the path of an ``.eml`` file) into a :class:`Message`.
 
     ``ref`` says where the mail came from (an IMAP uid); for a path it defaults to the path.
@@ -459,12 +471,15 @@ def parse_message(source: bytes | str | os.PathLike[str], *, ref: str = "",
         try:
             size = path.stat().st_size
             if size > MAX_MESSAGE_BYTES:
-                raise MessageTooLarge(f"email file {path} is {size} bytes, more than the limit of {MAX_MESSAGE_BYTES}; "
-                                      "handle it by hand", path=str(path))
+                raise MessageTooLarge(
+                    f"email file {path} is {size} bytes, more than the limit of {MAX_MESSAGE_BYTES}; handle it by hand",
+                    path=str(path),
+                )
             raw = path.read_bytes()
         except OSError as exc:
-            raise MailError(f"cannot read email file {path}: {exc.strerror}; check that it exists and is readable",
-                            path=str(path)) from exc
+            raise MailError(
+                f"cannot read email file {path}: {exc.strerror}; check that it exists and is readable", path=str(path)
+            ) from exc
         ref = ref or str(path)
     if len(raw) > MAX_MESSAGE_BYTES:
         raise MessageTooLarge(f"email {ref or ''} is {len(raw)} bytes, more than the limit of {MAX_MESSAGE_BYTES}")
@@ -529,12 +544,16 @@ class AttachmentLedger:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise LedgerError(f"the attachment ledger {self.path} is unreadable ({exc}); restore it from a backup or "
-                              "move it aside to start afresh (then earlier attachments may be taken again)",
-                              path=str(self.path)) from exc
+            raise LedgerError(
+                f"the attachment ledger {self.path} is unreadable ({exc}); restore it from a backup or "
+                "move it aside to start afresh (then earlier attachments may be taken again)",
+                path=str(self.path),
+            ) from exc
         if not isinstance(data, dict) or not isinstance(data.get("entries"), dict):
-            raise LedgerError(f"the attachment ledger {self.path} has no 'entries' object; it is not a ledger file",
-                              path=str(self.path))
+            raise LedgerError(
+                f"the attachment ledger {self.path} has no 'entries' object; it is not a ledger file",
+                path=str(self.path),
+            )
         return data["entries"]
 
     @contextlib.contextmanager
@@ -549,8 +568,12 @@ class AttachmentLedger:
 
     def _write(self) -> None:
         # Compact: the C encoder (indent= would use the slow Python one on every write).
-        payload = json.dumps({"version": self.VERSION, "entries": self._entries}, sort_keys=True,
-                             separators=(",", ":"), ensure_ascii=False)
+        payload = json.dumps(
+            {"version": self.VERSION, "entries": self._entries},
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -615,8 +638,9 @@ def _unique_target(out_dir: Path, name: str, sha256: str) -> tuple[Path, bool]:
     return alt, alt.exists()
 
 
-def save_attachments(message: Message, out_dir: str | os.PathLike[str],
-                     ledger: AttachmentLedger | None = None) -> list[SavedAttachment]:
+def save_attachments(
+    message: Message, out_dir: str | os.PathLike[str], ledger: AttachmentLedger | None = None
+) -> list[SavedAttachment]:
     """Save the new documents of ``message`` into ``out_dir``; report every attachment.
 
     A document whose SHA-256 the ledger already holds is skipped as a duplicate (with the message
@@ -627,20 +651,31 @@ def save_attachments(message: Message, out_dir: str | os.PathLike[str],
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise MailError(f"cannot create the attachment folder {out}: {exc.strerror}; check the path and permissions",
-                        path=str(out)) from exc
+        raise MailError(
+            f"cannot create the attachment folder {out}: {exc.strerror}; check the path and permissions", path=str(out)
+        ) from exc
     results: list[SavedAttachment] = []
     for att in message.attachments:
-        base = dict(file_name=att.file_name, sha256=att.sha256, media_type=att.media_type, size=att.size,
-                    origin=att.origin, sender=message.sender, subject=message.subject, date=message.date,
-                    message_id=message.message_id)
+        base = dict(
+            file_name=att.file_name,
+            sha256=att.sha256,
+            media_type=att.media_type,
+            size=att.size,
+            origin=att.origin,
+            sender=message.sender,
+            subject=message.subject,
+            date=message.date,
+            message_id=message.message_id,
+        )
         if not att.is_document:
             results.append(SavedAttachment(status="skipped", reason=att.skip_reason, path="", **base))
             continue
         seen = ledger.get(att.sha256) if ledger is not None else None
         if seen is not None:
-            reason = (f"duplicate: already taken as {seen.get('file_name')!r} from message "
-                      f"{seen.get('message_id')} on {seen.get('first_seen')}")
+            reason = (
+                f"duplicate: already taken as {seen.get('file_name')!r} from message "
+                f"{seen.get('message_id')} on {seen.get('first_seen')}"
+            )
             results.append(SavedAttachment(status="skipped", reason=reason, path="", **base))
             continue
         target, present = _unique_target(out, att.file_name, att.sha256)
@@ -653,12 +688,15 @@ def save_attachments(message: Message, out_dir: str | os.PathLike[str],
             except OSError as exc:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
-                raise MailError(f"cannot write {target}: {exc.strerror}; check free space and permissions",
-                                path=str(target)) from exc
-        if ledger is not None and not ledger.record(att.sha256, message_id=message.message_id,
-                                                    file_name=target.name, path=str(target)):
-            results.append(SavedAttachment(status="skipped", reason="duplicate: another run took it a moment ago",
-                                           path="", **base))
+                raise MailError(
+                    f"cannot write {target}: {exc.strerror}; check free space and permissions", path=str(target)
+                ) from exc
+        if ledger is not None and not ledger.record(
+            att.sha256, message_id=message.message_id, file_name=target.name, path=str(target)
+        ):
+            results.append(
+                SavedAttachment(status="skipped", reason="duplicate: another run took it a moment ago", path="", **base)
+            )
             continue
         base["file_name"] = target.name
         results.append(SavedAttachment(status="saved", reason="", path=str(target), **base))
@@ -672,8 +710,10 @@ def iter_eml_folder(folder: str | os.PathLike[str], *, limits: ZipLimits | None 
     """Yield the messages of the ``.eml`` files directly in ``folder`` (not in processed/ or review/), by name."""
     root = Path(folder)
     if not root.is_dir():
-        raise MailError(f"mail folder {root} does not exist or is not a folder; give the folder that holds the .eml "
-                        "files", path=str(root))
+        raise MailError(
+            f"mail folder {root} does not exist or is not a folder; give the folder that holds the .eml files",
+            path=str(root),
+        )
     for path in sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() == ".eml"):
         yield parse_message(path, limits=limits)
 

@@ -35,41 +35,142 @@ CUSTOMER = "Buyer GmbH"
 
 # name, street, city, country, domain, currency, language, tax id, IBAN
 VENDORS: tuple[tuple[str, ...], ...] = (
-    ("Acme Office Supplies Ltd", "12 Market Street", "Leeds LS1 6DT", "United Kingdom", "acme-office.example", "GBP",
-     "en", "GB123456789", "GB33BUKB20201555555555"),
-    ("Müller Bürotechnik GmbH", "Hauptstraße 17", "80331 München", "Deutschland", "mueller-buero.example", "EUR", "de",
-     "DE811234567", "DE89370400440532013000"),
-    ("Papeterie Dupont SARL", "8 rue de la Paix", "75002 Paris", "France", "dupont-papeterie.example", "EUR", "fr",
-     "FR40303265045", "FR1420041010050500013M02606"),
-    ("Northwind Cloud Services Inc", "400 Pine Street", "Seattle, WA 98101", "USA", "northwind-cloud.example", "USD",
-     "en", "US-91-1234567", ""),
-    ("Van Dijk Logistiek BV", "Keizersgracht 100", "1015 CS Amsterdam", "Nederland", "vandijk-logistiek.example",
-     "EUR", "en", "NL123456789B01", "NL91ABNA0417164300"),
-    ("Schneider Elektro AG", "Industriestrasse 5", "8005 Zürich", "Schweiz", "schneider-elektro.example", "CHF", "de",
-     "CHE-123.456.789", "CH9300762011623852957"),
+    (
+        "Acme Office Supplies Ltd",
+        "12 Market Street",
+        "Leeds LS1 6DT",
+        "United Kingdom",
+        "acme-office.example",
+        "GBP",
+        "en",
+        "GB123456789",
+        "GB33BUKB20201555555555",
+    ),
+    (
+        "Müller Bürotechnik GmbH",
+        "Hauptstraße 17",
+        "80331 München",
+        "Deutschland",
+        "mueller-buero.example",
+        "EUR",
+        "de",
+        "DE811234567",
+        "DE89370400440532013000",
+    ),
+    (
+        "Papeterie Dupont SARL",
+        "8 rue de la Paix",
+        "75002 Paris",
+        "France",
+        "dupont-papeterie.example",
+        "EUR",
+        "fr",
+        "FR40303265045",
+        "FR1420041010050500013M02606",
+    ),
+    (
+        "Northwind Cloud Services Inc",
+        "400 Pine Street",
+        "Seattle, WA 98101",
+        "USA",
+        "northwind-cloud.example",
+        "USD",
+        "en",
+        "US-91-1234567",
+        "",
+    ),
+    (
+        "Van Dijk Logistiek BV",
+        "Keizersgracht 100",
+        "1015 CS Amsterdam",
+        "Nederland",
+        "vandijk-logistiek.example",
+        "EUR",
+        "en",
+        "NL123456789B01",
+        "NL91ABNA0417164300",
+    ),
+    (
+        "Schneider Elektro AG",
+        "Industriestrasse 5",
+        "8005 Zürich",
+        "Schweiz",
+        "schneider-elektro.example",
+        "CHF",
+        "de",
+        "CHE-123.456.789",
+        "CH9300762011623852957",
+    ),
 )
 
-ITEMS = ("Printer paper A4, 500 sheets", "Toner cartridge black", "Consulting hours", "Cloud hosting (monthly)",
-         "Freight Rotterdam-Munich", "Office chairs", "Cable ties, 100 pcs", "Software licence (annual)",
-         "Maintenance contract", "USB-C docking station")
+ITEMS = (
+    "Printer paper A4, 500 sheets",
+    "Toner cartridge black",
+    "Consulting hours",
+    "Cloud hosting (monthly)",
+    "Freight Rotterdam-Munich",
+    "Office chairs",
+    "Cable ties, 100 pcs",
+    "Software licence (annual)",
+    "Maintenance contract",
+    "USB-C docking station",
+)
 
 LABELS = {
-    "en": {"invoice": "INVOICE", "credit_note": "CREDIT NOTE", "purchase_order": "PURCHASE ORDER",
-           "number": "Invoice No.", "po_number": "PO Number", "date": "Invoice date", "due": "Due date",
-           "subtotal": "Subtotal", "tax": "VAT", "total": "Total", "bill_to": "Bill to", "terms": "Payment terms",
-           "terms_text": "30 days net", "greeting": "Dear Sir or Madam,", "body": "please find attached our {doc} {no}.",
-           "regards": "Kind regards"},
-    "de": {"invoice": "RECHNUNG", "credit_note": "GUTSCHRIFT", "purchase_order": "BESTELLUNG",
-           "number": "Rechnungsnummer", "po_number": "Bestellnummer", "date": "Rechnungsdatum", "due": "Fällig am",
-           "subtotal": "Zwischensumme", "tax": "MwSt.", "total": "Gesamtbetrag", "bill_to": "Rechnung an",
-           "terms": "Zahlungsbedingungen", "terms_text": "30 Tage netto",
-           "greeting": "Sehr geehrte Damen und Herren,", "body": "anbei erhalten Sie unsere {doc} {no}.",
-           "regards": "Mit freundlichen Grüßen"},
-    "fr": {"invoice": "FACTURE", "credit_note": "AVOIR", "purchase_order": "BON DE COMMANDE",
-           "number": "N° de facture", "po_number": "N° de commande", "date": "Date de facture", "due": "Échéance",
-           "subtotal": "Total HT", "tax": "TVA", "total": "Total TTC", "bill_to": "Facturé à",
-           "terms": "Conditions de paiement", "terms_text": "30 jours net", "greeting": "Madame, Monsieur,",
-           "body": "veuillez trouver ci-joint notre {doc} {no}.", "regards": "Cordialement"},
+    "en": {
+        "invoice": "INVOICE",
+        "credit_note": "CREDIT NOTE",
+        "purchase_order": "PURCHASE ORDER",
+        "number": "Invoice No.",
+        "po_number": "PO Number",
+        "date": "Invoice date",
+        "due": "Due date",
+        "subtotal": "Subtotal",
+        "tax": "VAT",
+        "total": "Total",
+        "bill_to": "Bill to",
+        "terms": "Payment terms",
+        "terms_text": "30 days net",
+        "greeting": "Dear Sir or Madam,",
+        "body": "please find attached our {doc} {no}.",
+        "regards": "Kind regards",
+    },
+    "de": {
+        "invoice": "RECHNUNG",
+        "credit_note": "GUTSCHRIFT",
+        "purchase_order": "BESTELLUNG",
+        "number": "Rechnungsnummer",
+        "po_number": "Bestellnummer",
+        "date": "Rechnungsdatum",
+        "due": "Fällig am",
+        "subtotal": "Zwischensumme",
+        "tax": "MwSt.",
+        "total": "Gesamtbetrag",
+        "bill_to": "Rechnung an",
+        "terms": "Zahlungsbedingungen",
+        "terms_text": "30 Tage netto",
+        "greeting": "Sehr geehrte Damen und Herren,",
+        "body": "anbei erhalten Sie unsere {doc} {no}.",
+        "regards": "Mit freundlichen Grüßen",
+    },
+    "fr": {
+        "invoice": "FACTURE",
+        "credit_note": "AVOIR",
+        "purchase_order": "BON DE COMMANDE",
+        "number": "N° de facture",
+        "po_number": "N° de commande",
+        "date": "Date de facture",
+        "due": "Échéance",
+        "subtotal": "Total HT",
+        "tax": "TVA",
+        "total": "Total TTC",
+        "bill_to": "Facturé à",
+        "terms": "Conditions de paiement",
+        "terms_text": "30 jours net",
+        "greeting": "Madame, Monsieur,",
+        "body": "veuillez trouver ci-joint notre {doc} {no}.",
+        "regards": "Cordialement",
+    },
 }
 
 TAX_RATES = {"GBP": Decimal("0.20"), "EUR": Decimal("0.19"), "USD": Decimal("0.00"), "CHF": Decimal("0.081")}
@@ -127,11 +228,22 @@ def make_fields(rng: random.Random, doc_type: str, vendor: tuple[str, ...], day:
     sign = "-" if doc_type == "credit_note" else ""
     prefix = {"invoice": "INV", "credit_note": "CN", "purchase_order": "PO"}[doc_type]
     return DocFields(
-        doc_type=doc_type, vendor_name=name, vendor_address=f"{street}, {city}, {country}", vendor_tax_id=tax_id,
-        customer_name=CUSTOMER, invoice_number=f"{prefix}-{day.year}-{seq:05d}", invoice_date=day.isoformat(),
-        due_date=(day + timedelta(days=30)).isoformat(), po_number=f"PO-{rng.randint(10000, 99999)}",
-        currency=currency, subtotal_amount=sign + _money(subtotal), tax_amount=sign + _money(tax),
-        total_amount=sign + _money(subtotal + tax), iban=iban, language=lang, lines=lines,
+        doc_type=doc_type,
+        vendor_name=name,
+        vendor_address=f"{street}, {city}, {country}",
+        vendor_tax_id=tax_id,
+        customer_name=CUSTOMER,
+        invoice_number=f"{prefix}-{day.year}-{seq:05d}",
+        invoice_date=day.isoformat(),
+        due_date=(day + timedelta(days=30)).isoformat(),
+        po_number=f"PO-{rng.randint(10000, 99999)}",
+        currency=currency,
+        subtotal_amount=sign + _money(subtotal),
+        tax_amount=sign + _money(tax),
+        total_amount=sign + _money(subtotal + tax),
+        iban=iban,
+        language=lang,
+        lines=lines,
     )
 
 
@@ -202,8 +314,15 @@ def make_receipt_png(rng: random.Random, vendor: tuple[str, ...], day: date) -> 
     currency = vendor[5]
     items = [(rng.choice(ITEMS)[:22], Decimal(rng.randint(99, 4999)) / 100) for _ in range(rng.randint(2, 5))]
     total = sum((p for _, p in items), Decimal(0))
-    lines = [vendor[0][:28], vendor[1], vendor[2], "", f"Date: {day.isoformat()}  {rng.randint(8, 19):02d}:"
-             f"{rng.randint(0, 59):02d}", f"Receipt #{rng.randint(1000, 9999)}", "-" * 30]
+    lines = [
+        vendor[0][:28],
+        vendor[1],
+        vendor[2],
+        "",
+        f"Date: {day.isoformat()}  {rng.randint(8, 19):02d}:{rng.randint(0, 59):02d}",
+        f"Receipt #{rng.randint(1000, 9999)}",
+        "-" * 30,
+    ]
     lines += [f"{n:<22}{_money(p):>8}" for n, p in items]
     lines += ["-" * 30, f"{'TOTAL ' + currency:<22}{_money(total):>8}", "", "Paid by card. Thank you!"]
     img = Image.new("L", (300, 22 + 16 * len(lines)), 255)
@@ -212,8 +331,13 @@ def make_receipt_png(rng: random.Random, vendor: tuple[str, ...], day: date) -> 
         draw.text((12, 10 + 16 * i), text, fill=0)
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
-    return buf.getvalue(), {"doc_type": "receipt", "vendor_name": vendor[0], "invoice_date": day.isoformat(),
-                            "total_amount": _money(total), "currency": currency}
+    return buf.getvalue(), {
+        "doc_type": "receipt",
+        "vendor_name": vendor[0],
+        "invoice_date": day.isoformat(),
+        "total_amount": _money(total),
+        "currency": currency,
+    }
 
 
 def make_logo_png(vendor: tuple[str, ...]) -> bytes:
@@ -249,7 +373,9 @@ class InboxGenerator:
     def _day(self) -> date:
         return self.start + timedelta(days=self.rng.randint(0, 80))
 
-    def _envelope(self, vendor: tuple[str, ...], subject: str, day: date, sender_local: str = "billing") -> EmailMessage:
+    def _envelope(
+        self, vendor: tuple[str, ...], subject: str, day: date, sender_local: str = "billing"
+    ) -> EmailMessage:
         msg = EmailMessage(policy=policy.SMTP)
         msg["From"] = f"{vendor[0]} <{sender_local}@{vendor[4]}>"
         msg["To"] = f"Accounts Payable <{RECIPIENT}>"
@@ -282,12 +408,21 @@ class InboxGenerator:
         """Plain + HTML body whose signature shows the vendor logo inline (cid:)."""
         msg.set_content(text)
         cid = f"logo{self.index}@{vendor[4]}"
-        html = ("<html><body>" + "".join(f"<p>{p}</p>" for p in text.split("\n\n"))
-                + f'<p><img src="cid:{cid}" alt="{vendor[0]}" width="120" height="36"></p></body></html>')
+        html = (
+            "<html><body>"
+            + "".join(f"<p>{p}</p>" for p in text.split("\n\n"))
+            + f'<p><img src="cid:{cid}" alt="{vendor[0]}" width="120" height="36"></p></body></html>'
+        )
         msg.add_alternative(html, subtype="html")
         html_part = msg.get_payload()[1]
-        html_part.add_related(make_logo_png(vendor), maintype="image", subtype="png", cid=f"<{cid}>",
-                              filename="logo.png", disposition="inline")
+        html_part.add_related(
+            make_logo_png(vendor),
+            maintype="image",
+            subtype="png",
+            cid=f"<{cid}>",
+            filename="logo.png",
+            disposition="inline",
+        )
 
     # -- kinds
     def invoice(self, doc_type: str = "invoice", logo: bool | None = None) -> GeneratedMail:
@@ -323,8 +458,10 @@ class InboxGenerator:
     def newsletter(self) -> GeneratedMail:
         vendor, day = self._vendor(), self._day()
         msg = self._envelope(vendor, f"{vendor[0]} news: spring offers", day, "news")
-        text = "Dear customer,\n\nour spring offers are here: 10% off all toner until the end of the month.\n\n" \
-               "Unsubscribe: reply with STOP."
+        text = (
+            "Dear customer,\n\nour spring offers are here: 10% off all toner until the end of the month.\n\n"
+            "Unsubscribe: reply with STOP."
+        )
         self._with_logo_signature(msg, vendor, text)
         return GeneratedMail("", "newsletter", msg, [], [])
 
@@ -344,15 +481,17 @@ class InboxGenerator:
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for fx, data in ((f1, pdf1), (f2, pdf2)):
-                info = zipfile.ZipInfo(f"invoices/{fx.invoice_number}.pdf", date_time=(day.year, day.month, day.day,
-                                                                                      9, 0, 0))
+                info = zipfile.ZipInfo(
+                    f"invoices/{fx.invoice_number}.pdf", date_time=(day.year, day.month, day.day, 9, 0, 0)
+                )
                 info.compress_type = zipfile.ZIP_DEFLATED
                 zf.writestr(info, data)
         msg = self._envelope(vendor, f"Invoices {f1.invoice_number} and {f2.invoice_number}", day)
         msg.set_content(self._body(vendor, None) + "\nTwo invoices are in the attached archive.\n")
         msg.add_attachment(buf.getvalue(), maintype="application", subtype="zip", filename=f"invoices-{day}.zip")
-        return GeneratedMail("", "zip_two_invoices", msg, [_sha(pdf1), _sha(pdf2)],
-                             [self._fields_dict(f1), self._fields_dict(f2)])
+        return GeneratedMail(
+            "", "zip_two_invoices", msg, [_sha(pdf1), _sha(pdf2)], [self._fields_dict(f1), self._fields_dict(f2)]
+        )
 
     def duplicate(self) -> GeneratedMail:
         if self.last_invoice is None:
@@ -360,8 +499,9 @@ class InboxGenerator:
         f, pdf, vendor = self.last_invoice  # type: ignore[misc]
         day = date.fromisoformat(f.invoice_date) + timedelta(days=14)
         msg = self._envelope(vendor, f"Reminder: invoice {f.invoice_number} is due", day)
-        msg.set_content(self._body(vendor, f, "invoice") + "\nThis is a friendly reminder; the invoice is attached "
-                        "again.\n")
+        msg.set_content(
+            self._body(vendor, f, "invoice") + "\nThis is a friendly reminder; the invoice is attached again.\n"
+        )
         msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{f.invoice_number}.pdf")
         return GeneratedMail("", "duplicate", msg, [_sha(pdf)], [self._fields_dict(f)])
 
@@ -413,12 +553,25 @@ class InboxGenerator:
     def generate(self, n: int) -> list[GeneratedMail]:
         """``n`` mails: every special kind once (when n allows), the rest ordinary documents."""
         special: list[Callable[[], GeneratedMail]] = [
-            self.invoice, self.duplicate, self.receipt, self.newsletter, self.zip_two, self.forwarded,
-            self.octet_stream, self.german_rfc2231, self.corrupt_pdf, self.credit_note, self.purchase_order,
+            self.invoice,
+            self.duplicate,
+            self.receipt,
+            self.newsletter,
+            self.zip_two,
+            self.forwarded,
+            self.octet_stream,
+            self.german_rfc2231,
+            self.corrupt_pdf,
+            self.credit_note,
+            self.purchase_order,
             self.encoded_word_name,
         ]
-        common: list[Callable[[], GeneratedMail]] = [self.invoice] * 6 + [self.credit_note, self.purchase_order,
-                                                                          self.receipt, self.newsletter]
+        common: list[Callable[[], GeneratedMail]] = [self.invoice] * 6 + [
+            self.credit_note,
+            self.purchase_order,
+            self.receipt,
+            self.newsletter,
+        ]
         plan = special[:n] + [self.rng.choice(common) for _ in range(max(0, n - len(special)))]
         mails = []
         for i, make in enumerate(plan, start=1):
@@ -443,25 +596,35 @@ def _fix_boundaries(msg: EmailMessage, token: str) -> None:
             part.set_boundary(f"=_invoicebot_{token}_{k}")
 
 
+def _write(out: Path, mails: list[GeneratedMail], seed: int) -> None:
+    """Write the mails as .eml files plus manifest.json (kind and document hashes per file)."""
+    manifest = []
+    for g in mails:
+        (out / g.file_name).write_bytes(g.message.as_bytes(policy=policy.SMTP))
+        manifest.append(
+            {
+                "file": g.file_name,
+                "kind": g.kind,
+                "message_id": str(g.message["Message-ID"]).strip("<>"),
+                "documents": g.documents,
+                "fields": g.fields,
+            }
+        )
+    unique = len({s for m in manifest for s in m["documents"]})
+    summary = {"seed": seed, "count": len(mails), "unique_documents": unique, "mails": manifest}
+    (out / "manifest.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def write_inbox(out: str | Path, n: int = 50, seed: int = 1) -> list[GeneratedMail]:
     """Write ``n`` mails as ``NNN-kind.eml`` plus ``manifest.json`` into ``out``; return them."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     mails = InboxGenerator(seed).generate(n)
-    manifest = []
-    for g in mails:
-        (out / g.file_name).write_bytes(g.message.as_bytes(policy=policy.SMTP))
-        manifest.append({"file": g.file_name, "kind": g.kind, "message_id": str(g.message["Message-ID"]).strip("<>"),
-                         "documents": g.documents, "fields": g.fields})
-    unique = len({s for m in manifest for s in m["documents"]})
-    (out / "manifest.json").write_text(json.dumps({"seed": seed, "count": n, "unique_documents": unique,
-                                                   "mails": manifest}, indent=1, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")
+    _write(out, mails, seed)
     return mails
 
 
-DEMO_KINDS = ("invoice", "german_rfc2231", "octet_stream", "zip_two", "forwarded", "newsletter", "receipt",
-              "duplicate")
+DEMO_KINDS = ("invoice", "german_rfc2231", "octet_stream", "zip_two", "forwarded", "newsletter", "receipt", "duplicate")
 
 
 def write_demo_inbox(out: str | Path, seed: int = 7) -> list[GeneratedMail]:
@@ -469,20 +632,14 @@ def write_demo_inbox(out: str | Path, seed: int = 7) -> list[GeneratedMail]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     gen = InboxGenerator(seed)
-    mails, manifest = [], []
+    mails = []
     for i, kind in enumerate(DEMO_KINDS, start=1):
         gen.index = i
         g = getattr(gen, kind)()
         g.file_name = f"{i:02d}-{g.kind}.eml"
         _fix_boundaries(g.message, f"demo{seed}-{i}")
-        (out / g.file_name).write_bytes(g.message.as_bytes(policy=policy.SMTP))
-        manifest.append({"file": g.file_name, "kind": g.kind, "message_id": str(g.message["Message-ID"]).strip("<>"),
-                         "documents": g.documents, "fields": g.fields})
         mails.append(g)
-    unique = len({s for m in manifest for s in m["documents"]})
-    (out / "manifest.json").write_text(json.dumps({"seed": seed, "count": len(mails), "unique_documents": unique,
-                                                   "mails": manifest}, indent=1, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")
+    _write(out, mails, seed)
     return mails
 
 
@@ -501,8 +658,10 @@ def main(argv: list[str] | None = None) -> int:
     for g in mails:
         kinds[g.kind] = kinds.get(g.kind, 0) + 1
     size = sum(p.stat().st_size for p in Path(args.out).glob("*.eml"))
-    print(f"wrote {len(mails)} mails ({size} bytes) to {args.out}: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    print(
+        f"wrote {len(mails)} mails ({size} bytes) to {args.out}: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+    )
     return 0
 
 

@@ -118,15 +118,19 @@ def _raw_with_disposition(disposition: str, data: bytes) -> bytes:
 
 
 def test_rfc2231_file_name():
-    raw = _raw_with_disposition("Content-Disposition: attachment; filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf", tiny_pdf())
+    raw = _raw_with_disposition(
+        "Content-Disposition: attachment; filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf", tiny_pdf()
+    )
     (att,) = parse_message(raw).documents
     assert att.original_name == "Rechnung März.pdf"
     assert att.file_name == "Rechnung März.pdf"
 
 
 def test_rfc2231_continuations():
-    disp = ("Content-Disposition: attachment;\r\n filename*0*=UTF-8''Rechnung%20;\r\n filename*1*=M%C3%A4rz%20;\r\n"
-            " filename*2=\"2026.pdf\"")
+    disp = (
+        "Content-Disposition: attachment;\r\n filename*0*=UTF-8''Rechnung%20;\r\n filename*1*=M%C3%A4rz%20;\r\n"
+        ' filename*2="2026.pdf"'
+    )
     (att,) = parse_message(_raw_with_disposition(disp, tiny_pdf())).documents
     assert att.original_name == "Rechnung März 2026.pdf"
 
@@ -190,9 +194,16 @@ def test_cut_short_pdf_is_taken_with_a_note():
 
 @pytest.mark.parametrize(
     ("data", "media"),
-    [(b"%PDF-1.7 x", mail.PDF), (b"junk\n%PDF-1.4", mail.PDF), (b"\x89PNG\r\n\x1a\nxx", mail.PNG),
-     (b"\xff\xd8\xff\xe0", mail.JPEG), (b"II*\x00", mail.TIFF), (b"GIF89a", "image/gif"),
-     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole-storage"), (b"\xff\xfe\x00bin", "application/octet-stream")],
+    [
+        (b"%PDF-1.7 x", mail.PDF),
+        (b"junk\n%PDF-1.4", mail.PDF),
+        (b"\x89PNG\r\n\x1a\nxx", mail.PNG),
+        (b"\xff\xd8\xff\xe0", mail.JPEG),
+        (b"II*\x00", mail.TIFF),
+        (b"GIF89a", "image/gif"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole-storage"),
+        (b"\xff\xfe\x00bin", "application/octet-stream"),
+    ],
 )
 def test_sniff_media_type(data, media):
     assert sniff_media_type(data) == media
@@ -204,8 +215,9 @@ def test_sniff_media_type(data, media):
 def test_logo_referenced_by_cid_is_skipped_and_attached_receipt_png_is_taken():
     m = envelope()
     m.add_alternative('<p>Hi</p><img src="cid:logo123@vendor">', subtype="html")
-    m.get_payload()[1].add_related(png(20), maintype="image", subtype="png", cid="<logo123@vendor>",
-                                   filename="logo.png", disposition="inline")
+    m.get_payload()[1].add_related(
+        png(20), maintype="image", subtype="png", cid="<logo123@vendor>", filename="logo.png", disposition="inline"
+    )
     m.add_attachment(png(20), maintype="image", subtype="png", filename="receipt.png")  # small, but attached
     msg = parse_message(bytes(m))
     assert [a.file_name for a in msg.documents] == ["receipt.png"]
@@ -302,8 +314,8 @@ def test_lying_member_size_is_caught():
     z = bytearray(zip_bytes({"a.pdf": tiny_pdf() + b"z" * 500}, zipfile.ZIP_STORED))
     # Shrink the declared size in the central directory; the stored data stays longer.
     cd = z.rfind(b"PK\x01\x02")
-    real = int.from_bytes(z[cd + 24:cd + 28], "little")
-    z[cd + 24:cd + 28] = (real - 100).to_bytes(4, "little")
+    real = int.from_bytes(z[cd + 24 : cd + 28], "little")
+    z[cd + 24 : cd + 28] = (real - 100).to_bytes(4, "little")
     msg = parse_message(with_zip(bytes(z)))
     assert msg.documents == []
     assert msg.skipped and ("zip" in msg.skipped[0].skip_reason)
@@ -414,8 +426,20 @@ def test_generated_inbox_is_deterministic_and_parses_as_declared(tmp_path):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
     manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
     kinds = {m["kind"] for m in manifest["mails"]}
-    assert {"invoice", "duplicate", "receipt", "newsletter", "zip_two_invoices", "forwarded", "octet_stream_pdf",
-            "rfc2231_german_name", "corrupt_pdf", "credit_note", "purchase_order", "encoded_word_name"} <= kinds
+    assert {
+        "invoice",
+        "duplicate",
+        "receipt",
+        "newsletter",
+        "zip_two_invoices",
+        "forwarded",
+        "octet_stream_pdf",
+        "rfc2231_german_name",
+        "corrupt_pdf",
+        "credit_note",
+        "purchase_order",
+        "encoded_word_name",
+    } <= kinds
     by_file = {m["file"]: m for m in manifest["mails"]}
     ledger = AttachmentLedger(tmp_path / "ledger.json")
     saved = 0
@@ -442,8 +466,12 @@ def test_demo_inbox_matches_its_manifest_and_stays_small():
 def test_imap_settings_come_from_arguments_then_secret_then_environment():
     from InvoiceLibrary.mailbox import MailboxError, resolve_imap_settings
 
-    env = {"INVOICEBOT_IMAP_HOST": "envhost", "INVOICEBOT_IMAP_USER": "envuser", "INVOICEBOT_IMAP_PASSWORD": "envpw",
-           "INVOICEBOT_IMAP_PORT": "10993"}
+    env = {
+        "INVOICEBOT_IMAP_HOST": "envhost",
+        "INVOICEBOT_IMAP_USER": "envuser",
+        "INVOICEBOT_IMAP_PASSWORD": "envpw",
+        "INVOICEBOT_IMAP_PORT": "10993",
+    }
     s = resolve_imap_settings(None, None, None, None, env=env)
     assert (s.host, s.port, s.user, s.password) == ("envhost", 10993, "envuser", "envpw")
     s = resolve_imap_settings("arg", 993, None, None, secret={"user": "vault", "password": "vpw"}, env=env)
