@@ -81,12 +81,13 @@ class DocumentContext:
         return [c for c in self.candidates if c.kind == kind]
 
 
-def _line_matches(vocab: Vocabulary, line: Line) -> list:
+def _line_matches(vocab: Vocabulary, line: Line, languages: list[str] | None = None) -> list:
     """All vocabulary label matches on a line (fields and confusable 'other' labels), by position.
 
-    A phrase listed under several fields gives one match per field at the same span.
+    A phrase listed under several fields gives one match per field at the same span.  ``languages``
+    keeps the labels of the document's likely languages ("Data" is no date label on an English page).
     """
-    matches = [(m, "other" if m.other else "field") for m in vocab.match_labels(line.text)]
+    matches = [(m, "other" if m.other else "field") for m in vocab.match_labels(line.text, languages=languages or None)]
     matches.sort(key=lambda t: (t[0].start, -(t[0].end - t[0].start)))
     return matches
 
@@ -119,18 +120,19 @@ def _span_bbox(line: Line, start: int, end: int) -> BBox:
 def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
     lines = document_lines(doc)
     full_text = "\n".join(line.text for line in lines)
-    lang_scores = vocab.language_scores(full_text)
-    language = max(lang_scores, key=lang_scores.get) if lang_scores and max(lang_scores.values()) > 0 else None
+    likely = vocab.likely_languages(full_text)
+    language = likely[0] if likely else None
     date_strings = [m.text for line in lines for m in normalize.find_dates(line.text)]
     date_order = normalize.infer_date_order(date_strings, language=language, vocabulary=vocab)
     currency, cur_conf = normalize.detect_currency(full_text, language=language, vocabulary=vocab)
 
     label_spans: dict[int, list] = {}
     for i, line in enumerate(lines):
-        ms = _line_matches(vocab, line)
+        ms = _line_matches(vocab, line, likely)
         if ms:
             label_spans[i] = ms
 
+    decimal_separator = normalize.infer_decimal_separator([m.group(0) for line in lines for m in _AMOUNT_RE.finditer(line.text)])
     candidates: list[Candidate] = []
     for i, line in enumerate(lines):
         claimed: list[tuple[int, int]] = [(m.start, m.end) for m, _ in label_spans.get(i, [])]
@@ -145,7 +147,7 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
             if _overlaps(claimed, s, e) or _PERCENT_AFTER.match(line.text[e:]):
                 continue
             raw = m.group(0).strip()
-            amount = normalize.parse_amount(raw)
+            amount = normalize.parse_amount(raw, decimal_separator=decimal_separator)
             if amount is None:
                 continue
             cand = _make(lines, i, "amount", normalize.format_amount(amount), s, e)

@@ -27,6 +27,7 @@ KINDS = ("date", "amount", "id", "name")
 LABEL_KEYS: tuple[str, ...] = (*HEADER_FIELDS, "other")
 
 _DIGIT = re.compile(r"\d")
+LEFT_WORDS = 5
 _MASK_DIGITS = re.compile(r"\d")
 
 
@@ -65,8 +66,9 @@ def _mask(text: str) -> str:
 
 
 def _left_text(ctx: DocumentContext, c: Candidate) -> str:
+    """The last few words before the candidate on its line (digits masked: the words matter, not the numbers)."""
     line = ctx.lines[c.line]
-    return _mask(line.text[: c.start])[-60:]
+    return " ".join(_mask(line.text[: c.start]).split()[-LEFT_WORDS:])
 
 
 def _above_text(ctx: DocumentContext, c: Candidate) -> str:
@@ -80,14 +82,13 @@ def _above_text(ctx: DocumentContext, c: Candidate) -> str:
             break
         words = [w.text for w in up.words if w.bbox[2] >= c.bbox[0] - 10 and w.bbox[0] <= c.bbox[2] + 10]
         if words:
-            return _mask(" ".join(words))[:60]
+            return " ".join(_mask(" ".join(words)).split()[:LEFT_WORDS])
     return ""
 
 
 def _self_text(ctx: DocumentContext, c: Candidate) -> str:
-    if c.kind == "name":
-        return c.value
-    return f"{c.kind}: " + _mask(c.raw)
+    """A name is read for what it says; a date, amount or id is described by the shape features instead."""
+    return c.value if c.kind == "name" else ""
 
 
 def numeric_features(ctx: DocumentContext, c: Candidate, rule_picks: dict[str, int], vocab) -> list[float]:

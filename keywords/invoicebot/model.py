@@ -122,14 +122,31 @@ class InvoiceModel:
         self.temperature = temperature
         self.card = card or {}
         self._last: tuple[int, tuple] | None = None
+        self._cache: dict[str, torch.Tensor] = {}
+
+    CACHE_SIZE = 50_000
+
+    def _embed(self, strings: list[str]) -> torch.Tensor:
+        """Embeddings of the strings; labels and headers repeat across documents, so they are cached."""
+        missing = [s for s in dict.fromkeys(strings) if s not in self._cache]
+        if missing:
+            missing.sort(key=len)  # similar lengths together: less padding
+            for k in range(0, len(missing), 64):
+                chunk = missing[k : k + 64]
+                ids, mask = tokenize(self.tokenizer, chunk, self.cfg.max_tokens)
+                for s, e in zip(chunk, self.net.encode(ids, mask), strict=True):
+                    self._cache[s] = e
+            if len(self._cache) > self.CACHE_SIZE:
+                for s in list(self._cache)[: len(self._cache) - self.CACHE_SIZE]:
+                    del self._cache[s]
+        return torch.stack([self._cache[s] for s in strings])
 
     @torch.inference_mode()
     def _run(self, ctx: DocumentContext, vocab):
         if self._last is not None and self._last[0] == id(ctx):
             return self._last[1]
         feats = F.featurize(ctx, vocab)
-        ids, mask = tokenize(self.tokenizer, feats.strings, self.cfg.max_tokens)
-        emb = self.net.encode(ids, mask)
+        emb = self._embed(feats.strings)
         cs, cf, ck, ds, df = tensors_for(feats)
         logits, doc_logits = self.net(emb, cs, cf, ck, ds, df)
         probs = torch.softmax(logits / self.temperature, dim=1)

@@ -61,6 +61,7 @@ class TrainConfig:
     negatives_per_doc: int = 40
     none_weight: float = 0.5
     max_train_docs: int | None = None
+    device: str = "auto"  # "auto": a CUDA GPU when there is one, else the CPU
     model: ModelConfig = field(default_factory=ModelConfig)
 
     @classmethod
@@ -180,6 +181,17 @@ def _batch_tensors(batch: list[Example], tokenizer, cfg: ModelConfig, rng: rando
     )
 
 
+def _to(items, dev):
+    """Move tensors (and lists of tensors) to a device."""
+    return [[t.to(dev) for t in x] if isinstance(x, list) else x.to(dev) for x in items]
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
 def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker, progress: bool = True) -> dict:
     rng = random.Random(cfg.seed)
     torch.manual_seed(cfg.seed)
@@ -195,6 +207,7 @@ def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker,
     weights[F.CLASSES.index(F.NONE)] = cfg.none_weight
     loss_fn = nn.CrossEntropyLoss(weight=weights)
     doc_loss_fn = nn.CrossEntropyLoss()
+    dev = next(net.parameters()).device
     net.train()
     start = time.perf_counter()
     bar = None
@@ -214,7 +227,8 @@ def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker,
                 stopped_early = True
                 break
             batch = [train[i] for i in order[k : k + cfg.batch_docs]]
-            ids, mask, cs, cf, ck, lab, ds, df, dt = _batch_tensors(batch, tokenizer, cfg.model, rng, cfg.negatives_per_doc, True)
+            tensors = _batch_tensors(batch, tokenizer, cfg.model, rng, cfg.negatives_per_doc, True)
+            ids, mask, cs, cf, ck, lab, ds, df, dt = _to(tensors, dev)
             emb = net.encode(ids, mask)
             logits, doc_logits = net(emb, cs, cf, ck, ds, df)
             loss = loss_fn(logits, lab) + 0.5 * doc_loss_fn(doc_logits, dt)
@@ -371,8 +385,10 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
 
     torch.manual_seed(cfg.seed)
     tokenizer = AutoTokenizer.from_pretrained(base_model_path(), local_files_only=True)
-    net = CandidateRanker(build_encoder(cfg.model), cfg.model)
+    net = CandidateRanker(build_encoder(cfg.model), cfg.model).to(pick_device(cfg.device))
     fit_info = fit(train, cfg, tokenizer, net, progress)
+    fit_info["device"] = str(next(net.parameters()).device)
+    net.to("cpu")  # calibration, evaluation and the saved model run on the CPU
     temperature, thresholds, _ = calibrate(net, tokenizer, cfg.model, val) if val else (1.0, {}, [])
     model = InvoiceModel(out, net, tokenizer, cfg.model, thresholds, temperature)
     metrics = {"val": evaluate_split(model, val, vocab) if val else None,
@@ -389,6 +405,10 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
         "training": fit_info, "metrics": metrics,
         "total_seconds": round(time.perf_counter() - t0, 1),
     }
+    curves = MODELS_DIR / "learning_curves.json"
+    if curves.exists():
+        card["learning_curves"] = json.loads(curves.read_text(encoding="utf-8"))["rows"]
+        card["learning_curves_source"] = str(curves.relative_to(PROJECT_ROOT))
     save(out, net, tokenizer, card)
     return card
 
@@ -428,6 +448,43 @@ def card_markdown(card: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def learning_curves(config_path: str | Path | None = DEFAULT_CONFIG, sizes: tuple[int, ...] = (100, 300, 1000),
+                    progress: bool = True, overrides: dict | None = None, out: str | Path | None = None) -> list[dict]:
+    """The transfer-learning claim, measured: the same architecture from the pretrained encoder and from
+    random initialisation, trained on growing shares of the corpus, scored on the held-out test split."""
+    cfg = TrainConfig.load(config_path if config_path and Path(config_path).exists() else None)
+    for k, v in (overrides or {}).items():
+        setattr(cfg.model, k[6:], v) if k.startswith("model.") else setattr(cfg, k, v)
+    vocab = load_vocabulary()
+    examples = load_corpus(ensure_corpus(cfg, progress), vocab, progress=progress)
+    train_all = [e for e in examples if e.split == "train"]
+    val = [e for e in examples if e.split == "val"]
+    test = [e for e in examples if e.split == "test"]
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_model_path(), local_files_only=True)
+    rows = []
+    for size in sizes:
+        subset = random.Random(cfg.seed).sample(train_all, min(size, len(train_all)))
+        for init in ("pretrained", "random"):
+            torch.manual_seed(cfg.seed)
+            mcfg = ModelConfig(**{**asdict(cfg.model), "pretrained": init == "pretrained"})
+            net = CandidateRanker(build_encoder(mcfg), mcfg).to(pick_device(cfg.device))
+            info = fit(subset, cfg, tokenizer, net, progress)
+            net.to("cpu")
+            temperature, thresholds, _ = calibrate(net, tokenizer, mcfg, val) if val else (1.0, {}, [])
+            metrics = evaluate_split(InvoiceModel(Path("."), net, tokenizer, mcfg, thresholds, temperature), test, vocab)
+            row = {"train_docs": len(subset), "init": init, "micro_f1": metrics["micro_f1"],
+                   "rules_micro_f1": metrics["rules_micro_f1"],
+                   "document_type_accuracy": metrics["document_type_accuracy"], "steps": info["steps"],
+                   "seconds": info["seconds"], "device": str(pick_device(cfg.device))}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    if out:
+        Path(out).write_text(json.dumps({"config": asdict(cfg), "test_documents": len(test), "rows": rows}, indent=2))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="invoicebot train", description=__doc__.splitlines()[0])
     p.add_argument("--config", default=str(DEFAULT_CONFIG))
@@ -435,11 +492,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set time_budget_s=60 --set model.num_layers=3")
     p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--learning-curves", metavar="OUT.json",
+                   help="instead of building the model: pretrained vs random initialisation at --sizes, written here")
+    p.add_argument("--sizes", default="100,300,1000", help="training-set sizes for --learning-curves")
     args = p.parse_args(argv)
     overrides = {}
     for kv in args.set:
         k, _, v = kv.partition("=")
         overrides[k] = json.loads(v) if v not in ("", None) and v[0] in "0123456789-[{tfn" else v
+    if args.learning_curves:
+        sizes = tuple(int(x) for x in args.sizes.split(","))
+        learning_curves(args.config, sizes, progress=not args.quiet, overrides=overrides, out=args.learning_curves)
+        return 0
     card = train_model(args.config, args.out, progress=not args.quiet, overrides=overrides)
     test = card["metrics"].get("test") or {}
     print(f"model saved to {args.out or card['config']['out_dir']}: test micro F1 {test.get('micro_f1')} "
