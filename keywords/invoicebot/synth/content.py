@@ -52,6 +52,8 @@ class Table:
     align: list[str]
     title: str = ""
     kind: str = "items"  # items, vat, period, transactions
+    subs: list[str | None] = field(default_factory=list)  # an unlabelled second line under a row's description
+    desc_col: int = 0
 
 
 @dataclass
@@ -338,6 +340,8 @@ class Builder:
             price = q2(Decimal(str(round(rng.lognormvariate(3.6, 1.3), 2))) + Decimal("0.5"))
             if self.currency in ("INR",):
                 price = q2(price * 40)
+            if self.astyle.whole:
+                price = price.to_integral_value()
             amount = q2(qty * price)
             if credit:
                 amount = -amount
@@ -345,7 +349,14 @@ class Builder:
             if rng.random() < 0.3:
                 desc = f"{desc} {rng.choice(['#', 'Art. ', 'SKU ', ''])}{rng.randint(100, 99999)}"
             rate = rng.choice(rates)
-            items.append({"description": desc, "qty": qty, "price": price, "amount": amount, "rate": rate})
+            sub = None
+            if rng.random() < 0.2:
+                sub = rng.choice([f"{rng.choice(['Art.', 'SKU', 'Ref.', 'EAN'])} {rng.randint(10**5, 10**9)}",
+                                  f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.{rng.randint(14, 26)} - "
+                                  f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.{rng.randint(14, 26)}",
+                                  rng.choice(["incl. setup", "per month", "Serial no. " + str(rng.randint(10**6, 10**7)),
+                                              "Lieferung frei Haus", "hors taxes", "excl. BTW"])])
+            items.append({"description": desc, "qty": qty, "price": price, "amount": amount, "rate": rate, "sub": sub})
             amounts.append(amount)
         return items, amounts
 
@@ -378,7 +389,7 @@ class Builder:
             rows.append(row)
             doc.line_items.append({"description": it["description"], "quantity": _num(it["qty"]),
                                    "unit_price": canonical_amount(it["price"]), "amount": canonical_amount(it["amount"])})
-        doc.items = Table(header, rows, align)
+        doc.items = Table(header, rows, align, subs=[it.get("sub") for it in items], desc_col=1 if numbered else 0)
 
     def _invoice_like(self, doc: DocContent, inv_date: date, due: date, days: int, year: int) -> None:
         rng, L, f = self.rng, self.L, self.fields

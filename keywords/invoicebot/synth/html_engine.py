@@ -147,8 +147,13 @@ def items_table(t: Table | None, cls: str = "items") -> str:
     if t is None:
         return ""
     head = "".join(f'<th class="{a}">{esc(h)}</th>' for h, a in zip(t.header, t.align, strict=True))
-    rows = "".join("<tr>" + "".join(f'<td class="{a}">{cell(c)}</td>' for c, a in zip(r, t.align, strict=True)) + "</tr>"
-                   for r in t.rows)
+    def td(j: int, c: Cell, a: str, sub: str | None) -> str:
+        extra = f'<div class="sub" style="font-size:.8em;color:#555">{esc(sub)}</div>' if sub and j == t.desc_col else ""
+        return f'<td class="{a}" style="vertical-align:top">{cell(c)}{extra}</td>'
+
+    subs = t.subs or [None] * len(t.rows)
+    rows = "".join("<tr>" + "".join(td(j, c, a, sub) for j, (c, a) in enumerate(zip(r, t.align, strict=True))) + "</tr>"
+                   for r, sub in zip(t.rows, subs, strict=True))
     title = f'<div class="ttitle">{esc(t.title)}</div>' if t.title else ""
     return f'<div class="blk split">{title}<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
 

@@ -110,9 +110,12 @@ class AmountStyle:
     symbol_before: bool
     space: bool  # space between symbol and number
     negative: str  # "-x", "x-", "(x)"
+    whole: bool = False  # print whole amounts without decimals ("Rs 1939")
 
     def number_text(self, x: Decimal, decimals: int = 2) -> str:
         group, dec = NUMBER_STYLES[self.number]
+        if self.whole and x == x.to_integral_value():
+            decimals = 0
         neg = x < 0
         x = abs(x)
         s = f"{x:.{decimals}f}"
@@ -167,7 +170,8 @@ def pick_amount_style(rng: random.Random, country: Country, currency: str) -> Am
     else:
         space = rng.random() < 0.5
     negative = rng.choice(["-x", "-x", "-x", "x-", "(x)"])
-    return AmountStyle(number, symbol, before, space, negative)
+    whole = currency in ("INR", "SEK") and rng.random() < 0.5
+    return AmountStyle(number, symbol, before, space, negative, whole)
 
 
 @dataclass(frozen=True)

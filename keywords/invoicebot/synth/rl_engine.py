@@ -199,14 +199,18 @@ class Pen:
             self.y -= lead
             self.text(x0, self.y, t.title, bold=True)
         header()
-        for row in t.rows:
-            if self.y - lead < self.bottom:
+        subs = t.subs or [None] * len(t.rows)
+        for row, sub in zip(t.rows, subs, strict=True):
+            if self.y - lead * (2 if sub else 1) < self.bottom:
                 self.new_page()
                 header()
             self.y -= lead
             for i, (cl, a) in enumerate(zip(row, t.align, strict=True)):
                 right = xs[i + 1] - 4 if i + 1 < n else x1
                 self.text(right if a == "r" else xs[i] + 2, self.y, cl, align=a)
+            if sub:
+                self.y -= self.size * 1.2
+                self.text(xs[t.desc_col] + 8, self.y, sub, size=self.size * 0.8, color=(90, 90, 90))
             if boxed:
                 self.line(x0, self.y - 4, x1, 0.3)
         self.line(x0, self.y - 5, x1, 0.6, dashed)
