@@ -29,6 +29,7 @@ _ID_RE = re.compile(r"#?\s?[A-Za-z0-9][A-Za-z0-9_/.\-]*[A-Za-z0-9]")
 _HAS_DIGIT = re.compile(r"\d")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _PERCENT_AFTER = re.compile(r"^\s?%")
+_WEBLIKE_TOKEN = re.compile(r"\S*(?:@|www\.|https?://)\S*|\S+\.(?:com|net|org|de|fr|nl|it|es|pl|be|ch|at|co\.uk|in|eu|io)\b\S*", re.I)
 _WEBLIKE = re.compile(r"@|www\.|https?://|\b[\w-]+\.(?:com|net|org|de|fr|nl|it|es|pl|be|ch|at|co\.uk|in|eu|io)\b", re.I)
 
 
@@ -175,6 +176,9 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
                 nxt = min([st for st in starts if st >= cut] + [end])
                 if nxt < end:
                     pieces.append((cut, nxt))
+            # a web address or e-mail beside a name ("Example B.V. www.example.com") is cut off, not the name
+            for m in _WEBLIKE_TOKEN.finditer(seg.text):
+                pieces += [(s0, s0 + m.start()), (s0 + m.end(), s0 + len(seg.text))]
             for a, b in pieces:
                 raw = line.text[a:b]
                 text = raw.strip(" :;,-|#")

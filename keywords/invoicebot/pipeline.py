@@ -15,6 +15,7 @@ from . import rules
 from .candidates import DocumentContext, build_context
 from .config import MODELS_DIR, ReaderSettings
 from .errors import DocumentError, InvoiceBotError
+from .logos import ocr_page_images
 from .readers import read_document
 from .schema import INVOICE_LIKE_TYPES, Document, ExtractionResult
 from .validate import validate_invoice
@@ -84,15 +85,21 @@ class Engine:
         ctx = ctx or build_context(doc, self.vocabulary)
         result = ExtractionResult(document=doc.path, sha256=doc.sha256, pages=len(doc.pages))
         result.document_type, result.document_type_confidence = self.classify(doc, ctx)
-        if self.model is not None:
-            result.fields = self.model.extract(doc, ctx, self.vocabulary)
-            result.extractor = "model"
-        else:
-            result.fields = rules.extract_fields(ctx, self.vocabulary)
-            result.extractor = "rules"
+        result.fields = self._fields(doc, ctx)
+        vendor = result.fields.get("vendor_name")
+        if (vendor is None or vendor.confidence < 0.45) and ocr_page_images(doc, self.settings, pages=(1,)):
+            # the vendor is often only in the logo: read the page's images and look again
+            ctx = build_context(doc, self.vocabulary)
+            result.fields = self._fields(doc, ctx)
+        result.extractor = "model" if self.model is not None else "rules"
         values = result.values()
         result.issues = validate_invoice(values, document_type=result.document_type)
         return result
+
+    def _fields(self, doc: Document, ctx: DocumentContext):
+        if self.model is not None:
+            return self.model.extract(doc, ctx, self.vocabulary)
+        return rules.extract_fields(ctx, self.vocabulary)
 
     def process(self, path: str | Path) -> ExtractionResult:
         """Read, classify, extract and validate one document; errors end up in the result."""
