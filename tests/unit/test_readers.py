@@ -295,3 +295,27 @@ def test_ocr_languages_fall_back_to_installed(caplog):
     with caplog.at_level(logging.WARNING, logger="invoicebot.readers"):
         assert resolve_languages("eng+xx_not_a_language") == "eng"
     assert "xx_not_a_language" in caplog.text
+
+
+# --------------------------------------------------------------------------- bench
+
+
+def test_bench_measures_engine_beside_floor(documents, reader_settings):
+    from invoicebot.bench import format_table, run_bench
+
+    calls = []
+
+    def engine(path):
+        calls.append(path)
+        return read_document(path, reader_settings)
+
+    pdfs = [documents.text_pdf(seed=0), documents.text_pdf(seed=1, pages=2)]
+    result = run_bench(pdfs, [], engine, settings=reader_settings, repeat=1)
+    text = result["text"]
+    assert "scan" not in result
+    assert text["documents"] == 2 and text["pages"] == 3
+    assert text["engine_seconds"] > 0 and text["floor_seconds"] > 0 and text["ratio"] > 0
+    assert text["engine_pages_per_s"] == pytest.approx(3 / text["engine_seconds"], rel=0.01)
+    assert len(calls) == 4  # one warm-up and one timed run per document
+    table = format_table(result)
+    assert table.splitlines()[2].split()[:3] == ["text", "2", "3"]
