@@ -192,3 +192,24 @@ def test_tiny_corpus_builds_with_all_engines_and_aligned_labels(tmp_path):
         assert {k: v["value"] for k, v in first["fields"].items()} == {k: v["value"] for k, v in second["fields"].items()}
         if first["layout_engine"] != "scan":
             assert first["fields"] == second["fields"]
+
+
+def test_every_country_and_type_builds_and_draws():
+    from invoicebot.synth.locales import COUNTRIES
+    from invoicebot.synth.rl_engine import LAYOUTS, render_reportlab
+
+    layouts = [name for name in LAYOUTS if name != "rl_receipt"]
+    k = 0
+    for country, c in sorted(COUNTRIES.items()):
+        for doc_type in DOCUMENT_TYPES:
+            for lang in c.languages:
+                k += 1
+                rng = random.Random(k)
+                vendor = make_party(rng, "V", country, lang)
+                customer = make_party(rng, "C", rng.choice(sorted(COUNTRIES)), "en")
+                doc = Builder(rng, f"d{k}", doc_type, vendor, customer, lang).build()
+                layout = "rl_receipt" if doc_type == "receipt" else layouts[k % len(layouts)]
+                pdf, spans, pages = render_reportlab(doc, layout, rng)
+                assert pdf.startswith(b"%PDF") and pages >= 1
+                printed = {f for s in spans for f in s["f"].split() if not f.startswith("li.")}
+                assert set(doc.fields) <= printed, (country, doc_type, set(doc.fields) - printed)

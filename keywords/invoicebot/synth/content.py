@@ -16,6 +16,7 @@ from decimal import Decimal
 from invoicebot.synth.labels import PHRASES, LabelSet
 from invoicebot.synth.locales import (
     COUNTRIES,
+    NUMBER_STYLES,
     AmountStyle,
     DateStyle,
     canonical_amount,
@@ -383,7 +384,7 @@ class Builder:
                                [P(price, f"li.{i}.unit_price", occ=f"li{i}p")],
                                [P(amount, f"li.{i}.amount", occ=f"li{i}a")]]
             if show_rate:
-                row.insert(3, plain(f"{it['rate']}%".replace(".", "," if self.astyle.number_text(Decimal(1))[-3] == "," else ".")))
+                row.insert(3, plain(f"{it['rate']}%".replace(".", NUMBER_STYLES[self.astyle.number][1])))
             if numbered:
                 row.insert(0, plain(str(i + 1)))
             rows.append(row)
