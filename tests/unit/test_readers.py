@@ -246,6 +246,20 @@ def test_jpeg_photo_is_turned_by_its_exif_orientation(documents, tmp_path, reade
     assert "Northwind" in [w.text for w in page.words], doc.text
 
 
+def test_transparent_png_is_read_on_white(documents, tmp_path, reader_settings):
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(documents.scan_png(seed=0)) as img:
+        ink = 255 - np.array(img.convert("L"))
+    rgba = np.zeros((*ink.shape, 4), dtype=np.uint8)
+    rgba[..., 3] = ink  # black text, the paper fully transparent (and black underneath)
+    path = tmp_path / "transparent.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    doc = read_document(path, reader_settings)
+    assert "Northwind" in [w.text for w in doc.words], doc.text
+
+
 def test_blank_scan_keeps_rotation_zero(tmp_path, reader_settings):
     from PIL import Image
 

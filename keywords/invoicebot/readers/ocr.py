@@ -169,14 +169,24 @@ def detect_rotation(image: Image.Image, tmpdir: str, dpi: int) -> int:
     return (360 - rotate) % 360
 
 
+def to_gray(image: Image.Image) -> Image.Image:
+    """8-bit gray (or 1-bit) for Tesseract; transparent parts become white paper, not black."""
+    if image.mode in ("L", "1"):
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(paper, rgba).convert("L")
+    return image.convert("L")
+
+
 def ocr_raw(
     image: Image.Image, *, page: int, dpi: int, languages: str, detect_rotation_: bool = True
 ) -> tuple[list[RawWord], int, Image.Image]:
     """OCR one image.  Returns (words in pixels of the upright image, rotation, the upright image)."""
     _configure()
     lang = resolve_languages(languages)
-    if image.mode not in ("L", "1"):
-        image = image.convert("L")
+    image = to_gray(image)
     tmpdir = tempfile.mkdtemp(prefix="invoicebot-ocr-")
     try:
         # An uncompressed PGM is written in milliseconds; Tesseract reads it directly.
