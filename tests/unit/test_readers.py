@@ -246,6 +246,18 @@ def test_jpeg_photo_is_turned_by_its_exif_orientation(documents, tmp_path, reade
     assert "Northwind" in [w.text for w in page.words], doc.text
 
 
+def test_low_resolution_scan_is_enlarged_for_ocr(documents, tmp_path, reader_settings):
+    image = documents.page_images(seed=0, dpi=90)[0]
+    path = tmp_path / "screenshot.png"
+    image.save(path, dpi=(90, 90))
+    doc = read_document(path, reader_settings)
+    page = doc.pages[0]
+    assert (page.width, page.height) == image.size  # boxes and sizes stay in the file's pixels
+    words = [w.text for w in page.words]
+    for expected in ("Northwind", "Harbour", "INV-2024-01000", "Subtotal"):
+        assert expected in words, (expected, doc.text)
+
+
 def test_transparent_png_is_read_on_white(documents, tmp_path, reader_settings):
     import numpy as np
     from PIL import Image

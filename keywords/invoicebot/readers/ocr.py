@@ -28,6 +28,10 @@ INSTALL_HINT = (
 _LOW_MEAN_CONF = 0.5
 _GOOD_CONF = 0.6
 _OSD_MAX_SIDE = 2000  # OSD needs no more pixels than this; a smaller image is faster to check
+_MIN_OCR_DPI = 200  # images below this are enlarged...
+_TARGET_OCR_DPI = 300  # ...to about this,
+_MAX_UPSCALE = 3.0  # by at most this factor,
+_MAX_UPSCALED_PIXELS = 60_000_000  # and to no more pixels than this.
 #: Tesseract options beside --dpi.  Adaptive Otsu thresholding (Tesseract 5.3) keeps light grey
 #: text that the default global threshold drops (AWS's grey section headings): word recall on the
 #: 11 dev PDFs rendered at 300 dpi plus 6 degraded synthetic scans went from 0.883 to 0.923 at
@@ -215,6 +219,17 @@ def ocr_raw(
     return words, rotation, image
 
 
+def upscale_factor(image: Image.Image, dpi: int) -> float:
+    """How much to enlarge an image of ``dpi`` before OCR (1.0: not at all)."""
+    if dpi >= _MIN_OCR_DPI:
+        return 1.0
+    factor = min(_MAX_UPSCALE, _TARGET_OCR_DPI / max(dpi, 1))
+    pixels = image.width * image.height
+    if pixels * factor * factor > _MAX_UPSCALED_PIXELS:
+        factor = max(1.0, (_MAX_UPSCALED_PIXELS / max(pixels, 1)) ** 0.5)
+    return factor
+
+
 def ocr_image(
     image: Image.Image,
     *,
@@ -225,7 +240,16 @@ def ocr_image(
     unit_per_pixel: float = 1.0,
 ) -> tuple[list[Word], int, float, float]:
     """OCR one page image.  Returns (words, rotation, width, height), with width and height of the
-    upright page in page units (``unit_per_pixel``: 72/dpi for a rendered PDF page, 1 for an image)."""
+    upright page in page units (``unit_per_pixel``: 72/dpi for a rendered PDF page, 1 for an image).
+
+    Images under 200 dpi (screenshots, faxes, small renders) are enlarged to about 300 dpi first:
+    Tesseract misses small letters.  Word recall on 72/100/150 dpi renders of coolblue1.pdf went
+    from 0.16/0.72/0.89 to 0.79/0.91/0.95."""
+    factor = upscale_factor(image, dpi)
+    if factor > 1:
+        image = to_gray(image).resize((round(image.width * factor), round(image.height * factor)), Image.LANCZOS)
+        dpi = int(round(dpi * factor))
+        unit_per_pixel = unit_per_pixel / factor
     words, rotation, image = ocr_raw(image, page=page, dpi=dpi, languages=languages, detect_rotation_=detect_rotation_)
     width, height = image.size
     built = build_words(words, width=width, height=height, page=page, source="ocr", merge_letter_spacing=False)
