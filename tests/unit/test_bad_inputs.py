@@ -60,6 +60,17 @@ def test_garbage_after_pdf_header(tmp_path, reader_settings):
     _refused(path, reader_settings, CorruptDocument, "send it again")
 
 
+def test_pdf_that_only_pdfium_can_parse_is_read_by_ocr(documents, tmp_path, reader_settings, caplog):
+    data = documents.text_pdf(seed=0).read_bytes()
+    path = tmp_path / "no_xref.pdf"
+    path.write_bytes(data[: data.rfind(b"xref")] + b"%%EOF\n")  # no xref table, no trailer
+    with caplog.at_level("WARNING", logger="invoicebot.readers"):
+        doc = read_document(path, reader_settings)
+    assert [p.source for p in doc.pages] == ["ocr"]
+    assert "Northwind" in [w.text for w in doc.words]
+    assert "reading every page by OCR" in caplog.text
+
+
 def test_pdf_with_user_password(documents, reader_settings):
     _refused(documents.encrypted_pdf("secret"), reader_settings, EncryptedDocument, "unprotected copy")
 

@@ -269,11 +269,18 @@ def read_pdf(data: bytes, path: Path, settings: ReaderSettings, *, ocr_images: b
     per page that has such images."""
     doc = open_pdfium(data, path, settings)
     try:
-        with open_pdfplumber(data, path) as pdf:
+        try:
+            pdf = open_pdfplumber(data, path)
+        except CorruptDocument as exc:
+            # PDFium opened the file but pdfminer cannot parse it: PDFium can still draw the pages.
+            log.warning("%s: the text layer cannot be parsed (%s); reading every page by OCR", path, exc.__cause__)
+            return [_ocr_only_page(doc, index, path, settings) for index in range(len(doc))]
+        with pdf:
             try:
                 plumber_pages = pdf.pages
             except Exception as exc:
-                raise _corrupt(path, exc) from exc
+                log.warning("%s: the page tree cannot be parsed by pdfminer (%s); reading every page by OCR", path, exc)
+                return [_ocr_only_page(doc, index, path, settings) for index in range(len(doc))]
             pages = []
             for index, ppage in enumerate(plumber_pages):
                 pages.append(_read_page(doc, index, ppage, path, settings, ocr_images))
@@ -281,6 +288,20 @@ def read_pdf(data: bytes, path: Path, settings: ReaderSettings, *, ocr_images: b
             return pages
     finally:
         doc.close()
+
+
+def _ocr_only_page(doc: pdfium.PdfDocument, index: int, path: Path, settings: ReaderSettings) -> Page:
+    started = time.perf_counter()
+    words, rotation, width, height = ocr_pdf_page(doc, index, path, settings)
+    return Page(
+        number=index + 1,
+        width=width,
+        height=height,
+        source="ocr",
+        words=words,
+        rotation=rotation,
+        seconds=round(time.perf_counter() - started, 4),
+    )
 
 
 def _read_page(
