@@ -199,6 +199,7 @@ def test_scanned_png_is_read_by_ocr(documents, reader_settings):
     assert _find_line(doc, "Invoice number").split()[-1] == "INV-2024-01000"
 
 
+@pytest.mark.slow
 def test_multi_page_tiff_is_read_page_by_page(documents, reader_settings):
     doc = read_document(documents.scan_tiff(), reader_settings)
     assert doc.media_type == "image/tiff"
@@ -220,6 +221,7 @@ def test_mixed_pdf_is_decided_page_by_page(documents, reader_settings):
     assert all(w.page == 2 and w.source == "ocr" for w in doc.pages[1].words)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("angle", [90, 180])
 def test_rotated_scan_is_turned_upright(documents, reader_settings, angle):
     doc = read_document(documents.scan_png(seed=0, angle=angle), reader_settings)
