@@ -64,7 +64,8 @@ def open_image(data: bytes, path: Path, settings: ReaderSettings) -> Image.Image
 def read_image(data: bytes, path: Path, settings: ReaderSettings) -> list[Page]:
     img = open_image(data, path, settings)
     try:
-        frames = getattr(img, "n_frames", 1)
+        # Only a TIFF's frames are pages; a JPEG's second frame (MPO) is a preview, a PNG's an animation.
+        frames = getattr(img, "n_frames", 1) if img.format == "TIFF" else 1
     except (OSError, ValueError, SyntaxError) as exc:
         raise CorruptDocument(
             f"{path}: the image file is damaged ({exc}); ask the sender to send it again", path=str(path)
