@@ -79,6 +79,32 @@
         var screen = ib.screen();
         return !!(screen && screen.model_name === model && screen.current_view);
     };
+    // The Supplier Invoices tab (opened from its URL, found by its name); records opened by id get
+    // their own tabs, which are closed when the robot goes back to the list.
+    ib.tabName = function (tab) {
+        return tab && tab.attributes ? tab.attributes.name : null;
+    };
+    ib.showTab = function (name) {
+        var ours = Sao.Tab.tabs.filter(function (tab) {
+            return ib.tabName(tab) === name;
+        })[0];
+        if (!ours) {
+            return false;
+        }
+        Sao.Tab.tabs.slice().forEach(function (tab) {
+            if (tab !== ours) {
+                tab.close();
+            }
+        });
+        if (ib.tab() !== ours) {
+            ours.show();
+        }
+        return true;
+    };
+    ib.onTab = function (name) {
+        var tab = ib.tab();
+        return !!(tab && ib.tabName(tab) === name && tab.screen && tab.screen.current_view && Sao.Tab.tabs.length === 1);
+    };
     // No dialog on the page at all: a fading dialog still takes Ctrl+S / Alt+N.
     ib.noDialog = function () {
         return jQuery('.modal').length === 0 && jQuery('.modal-backdrop').length === 0;

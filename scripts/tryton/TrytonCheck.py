@@ -93,3 +93,24 @@ class TrytonCheck:
                 "line_items": items if int(lines) > 1 else [],
             })
         return out
+
+    def write_work_items(self, invoices: list[dict[str, Any]], path: str) -> str:
+        """Write ``invoices`` as a local work-item queue (RPA.Robocorp.WorkItems FileAdapter format)."""
+        import json
+        from pathlib import Path
+
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        items = [{"payload": {"invoice": inv}, "files": {}} for inv in invoices]
+        target.write_text(json.dumps(items, indent=1), encoding="utf-8")
+        return str(target)
+
+    def read_work_item_outputs(self, path: str) -> list[dict[str, Any]]:
+        """The output work items a worker run wrote (payloads), in order; [] when the file is missing."""
+        import json
+        from pathlib import Path
+
+        target = Path(path)
+        if not target.is_file():
+            return []
+        return [item.get("payload") or {} for item in json.loads(target.read_text(encoding="utf-8"))]

@@ -50,6 +50,13 @@ def main() -> None:
     create_chart(company)
     accounts = get_accounts(company)
 
+    # Invoices in another currency than the company's post their rounding difference here.
+    AccountConfiguration = Model.get("account.configuration")
+    account_config = AccountConfiguration(1)
+    account_config.currency_exchange_debit_account = accounts["expense"]
+    account_config.currency_exchange_credit_account = accounts["revenue"]
+    account_config.save()
+
     last = dt.date.today().year + int(data["fiscal_years"]["last_after_today"])
     for year in range(int(data["fiscal_years"]["first"]), last + 1):
         fy = set_fiscalyear_invoice_sequences(
