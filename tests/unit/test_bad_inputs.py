@@ -108,7 +108,9 @@ def test_huge_png_is_refused_from_its_header(documents, reader_settings, monkeyp
         raise AssertionError("the pixels of an over-large image must not be decoded")
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
-    _refused(documents.png_header(30000, 30000), reader_settings, ImageTooLarge, "INVOICEBOT_MAX_IMAGE_PIXELS")
+    _refused(
+        documents.png_header(30000, 30000), reader_settings, ImageTooLarge, "900,000,000", "INVOICEBOT_MAX_IMAGE_PIXELS"
+    )
 
 
 def test_image_over_the_configured_pixel_limit(documents, reader_settings, monkeypatch):

@@ -71,11 +71,10 @@ def _load(path: Path, settings: ReaderSettings) -> bytes:
 def detect_type(path: str | os.PathLike[str]) -> str:
     """The media type of ``path`` from its first bytes; raises UnsupportedDocument for other files."""
     p = Path(path)
-    with p.open("rb") as fh:
-        head = fh.read(HEAD_BYTES)
-    media = sniff(head)
+    data = _load(p, ReaderSettings.from_env())
+    media = sniff(data[:HEAD_BYTES])
     if media is None:
-        raise unsupported_error(p, head, p.read_bytes() if head.startswith(b"PK") else None)
+        raise unsupported_error(p, data[:HEAD_BYTES], data)
     return media
 
 

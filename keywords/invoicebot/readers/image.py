@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 import warnings
 from pathlib import Path
@@ -33,8 +34,9 @@ def image_dpi(img: Image.Image) -> int:
 
 def _too_large(path: Path, pixels: int, size: tuple[int, int] | None, settings: ReaderSettings) -> ImageTooLarge:
     dims = f"{size[0]}x{size[1]} = " if size else ""
+    count = f"{dims}{pixels:,} pixels" if pixels else "too many pixels"
     return ImageTooLarge(
-        f"{path}: the image has {dims}{pixels:,} pixels, more than the limit of {settings.max_image_pixels:,} "
+        f"{path}: the image has {count}, more than the limit of {settings.max_image_pixels:,} "
         "(it may be a decompression bomb); ask the sender for a smaller scan, or raise "
         "INVOICEBOT_MAX_IMAGE_PIXELS if the file is trusted",
         path=str(path),
@@ -48,9 +50,14 @@ def open_image(data: bytes, path: Path, settings: ReaderSettings) -> Image.Image
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
+        # Pillow refuses images over twice its own limit while reading the header.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = int(found.group(1)) if found else 0
+        if pixels > settings.max_image_pixels or not pixels:
+            raise _too_large(path, pixels, None, settings) from exc
         raise ImageTooLarge(
-            f"{path}: the image is too large to open safely ({exc}); ask the sender for a smaller scan, "
-            "or raise INVOICEBOT_MAX_IMAGE_PIXELS if the file is trusted",
+            f"{path}: the image has {pixels:,} pixels, more than the image library's own safety limit of "
+            f"{2 * Image.MAX_IMAGE_PIXELS:,}; ask the sender for a smaller scan",
             path=str(path),
         ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
