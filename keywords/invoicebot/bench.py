@@ -433,6 +433,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m invoicebot.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--pdf", action="append", type=Path, help="a text PDF to measure (repeatable)")
     parser.add_argument("--scan", action="append", type=Path, help="a scanned page image to measure (repeatable)")
+    parser.add_argument(
+        "--engine",
+        metavar="MODULE:FUNCTION",
+        help="what to time instead of read_document: a callable(path), e.g. invoicebot.pipeline:process_document",
+    )
     parser.add_argument("--text-only", action="store_true", help="measure text PDFs only")
     parser.add_argument("--scans-only", action="store_true", help="measure scanned pages only")
     parser.add_argument("--repeat", type=int, default=None, help="timed runs per document (best counts)")
@@ -441,7 +446,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     text_pdfs = [] if args.scans_only else args.pdf
     scans = [] if args.text_only else args.scan
-    result = run_bench(text_pdfs, scans, repeat=args.repeat)
+    engine = None
+    if args.engine:
+        import importlib
+
+        module, _, name = args.engine.partition(":")
+        try:
+            engine = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            parser.error(f"--engine {args.engine}: cannot import it ({exc}); give MODULE:FUNCTION")
+    result = run_bench(text_pdfs, scans, engine, repeat=args.repeat)
     print(format_table(result))
     if args.per_document:
         for kind in ("text", "scan"):
