@@ -125,7 +125,8 @@ def decide(result: ExtractionResult, *, required: Iterable[str] = DEFAULT_REQUIR
            duplicate: dict[str, Any] | None = None) -> Decision:
     """Decide done / review / failed for one extraction result.
 
-    Order: unreadable document, not an invoice, duplicate, missing or unsure fields, failed checks.
+    Order: unreadable document, not an invoice, duplicate, missing or unsure fields (or an unsure document
+    type: a purchase order taken for an invoice must not be keyed), failed checks.
     """
     if result.error:
         code = result.error.get("code", "ERROR")
@@ -145,14 +146,18 @@ def decide(result: ExtractionResult, *, required: Iterable[str] = DEFAULT_REQUIR
                         f"already received as {first} ({duplicate.get('match', 'same document')}); not keyed twice",
                         "BUSINESS")
     missing, low = low_fields(result, required, min_confidence)
-    if missing or low:
+    type_unsure = result.document_type_confidence < min_confidence
+    if missing or low or type_unsure:
         parts = []
+        if type_unsure:
+            parts.append(f"document type {result.document_type} only {result.document_type_confidence:.2f} sure")
         if missing:
             parts.append("missing: " + ", ".join(missing))
         if low:
             parts.append(f"below {min_confidence:.2f}: " +
                          ", ".join(f"{n} ({result.fields[n].confidence:.2f})" for n in low))
-        return Decision("review", "LOW_CONFIDENCE", "; ".join(parts), "BUSINESS", missing + low)
+        return Decision("review", "LOW_CONFIDENCE", "; ".join(parts), "BUSINESS",
+                        missing + low + (["document_type"] if type_unsure else []))
     errors = [i for i in result.issues if i.severity == "error"]
     if errors:
         names = sorted({n for i in errors for n in i.fields})

@@ -28,6 +28,10 @@ ${INBOX}        ${WORK}${/}inbox
 # The rules extractor rates vendor names 0.60; below the shipped 0.80 nothing would be done and the done path
 # (output work items, keying hand-over) would go untested here.
 ${MIN_CONFIDENCE}    0.55
+${IMAP_PORT}    10995
+${IMAP_USER}    robot@invoicebot.test
+${IMAP_MAILS}    6
+${IMAP_SEED}    12
 
 
 *** Test Cases ***
@@ -128,7 +132,60 @@ Logs And Report Hold No IBAN Or Tax Id In Clear
     ...    ${WORK}${/}run1${/}producer-log.html    ${WORK}${/}run1${/}consumer-log.html
 
 
+Producer Reads IMAP With Credentials From The Vault
+    [Documentation]    The same producer over the project's Dovecot (TLS on loopback), the login taken from an
+    ...    RPA.Robocorp.Vault FileSecrets file: nothing about the mailbox in the task, the password never in a log.
+    [Setup]    Start Dovecot With A Vault Secret
+    ${out} =    Set Variable    ${WORK}${/}imap${/}run
+    Create Directory    ${out}
+    Run Task    producer    ${out}    state=${WORK}${/}imap${/}state
+    ...    env:RPA_INPUT_WORKITEM_PATH=${ROOT}${/}devdata${/}work-items-in${/}producer${/}work-items.json
+    ...    env:RPA_OUTPUT_WORKITEM_PATH=${out}${/}work-items${/}producer${/}work-items.json
+    ...    env:RPA_SECRET_MANAGER=RPA.Robocorp.Vault.FileSecrets    env:RPA_SECRET_FILE=${WORK}${/}imap${/}vault.json
+    ...    env:INVOICEBOT_IMAP_CAFILE=${WORK}${/}imap${/}dovecot${/}tls${/}cert.pem
+    ...    variable=IMAP_SECRET:invoice_mailbox
+    ${items} =    Read Work Items    ${out}${/}work-items${/}producer${/}work-items.json
+    ${documents} =    Evaluate    sum(len(m['documents']) for m in $IMAP_MANIFEST['mails'])
+    Length Should Be    ${items}    ${documents}
+    ${counts} =    Run Dovecot    count    ${IMAP_USER}
+    Should Match Regexp    ${counts}    (?m)^INBOX 0$
+    Should Match Regexp    ${counts}    (?m)^Processed ${IMAP_MAILS}$
+    FOR    ${file}    IN    producer.xml    producer-log.html    producer.stdout.txt
+        ${text} =    Get File    ${out}${/}${file}
+        Should Not Contain    ${text}    ${IMAP_PASSWORD}    msg=the IMAP password is in ${file}
+    END
+    [Teardown]    Run Dovecot    stop
+
+
 *** Keywords ***
+Start Dovecot With A Vault Secret
+    ${dir} =    Set Variable    ${WORK}${/}imap
+    Create Directory    ${dir}
+    ${password} =    Evaluate    secrets.token_urlsafe(18)    modules=secrets
+    Set Suite Variable    ${IMAP_PASSWORD}    ${password}
+    Set Suite Variable    ${IMAP_DIR}    ${dir}
+    Run Dovecot    stop
+    Run Dovecot    start
+    Run Dovecot    adduser    ${IMAP_USER}    ${password}
+    ${manifest} =    Generate Inbox    ${dir}${/}inbox    ${IMAP_MAILS}    ${IMAP_SEED}
+    Set Suite Variable    ${IMAP_MANIFEST}    ${manifest}
+    @{files} =    List Files In Directory    ${dir}${/}inbox    *.eml    absolute=True
+    Run Dovecot    deliver    ${IMAP_USER}    @{files}
+    ${secret} =    Create Dictionary    server=127.0.0.1    port=${IMAP_PORT}    user=${IMAP_USER}    password=${password}
+    ${vault} =    Create Dictionary    invoice_mailbox=${secret}
+    Save JSON To File    ${vault}    ${dir}${/}vault.json
+
+Run Dovecot
+    [Documentation]    scripts/dovecot.sh on this suite's own instance (its folder and port); the password is not logged.
+    [Arguments]    @{args}
+    # Output to a file, not a pipe: the Dovecot daemon keeps the start command's stderr open.
+    ${result} =    Run Process    bash    ${ROOT}${/}scripts${/}dovecot.sh    @{args}
+    ...    env:INVOICEBOT_DOVECOT_DIR=${WORK}${/}imap${/}dovecot    env:INVOICEBOT_IMAP_PORT=${IMAP_PORT}
+    ...    env:INVOICEBOT_IMAP_HOST=127.0.0.1    stdout=${WORK}${/}imap${/}dovecot-${args}[0].txt    stderr=STDOUT
+    ...    timeout=2 min    on_timeout=kill
+    Should Be Equal As Integers    ${result.rc}    0    msg=scripts/dovecot.sh ${args}[0] failed: ${result.stderr}
+    RETURN    ${result.stdout}
+
 Run The Robot Twice Over A Generated Inbox
     Remove Directory    ${WORK}    recursive=${True}
     ${manifest} =    Generate Inbox    ${INBOX}    ${MAILS}    ${SEED}
@@ -156,13 +213,14 @@ Run Producer And Consumer
 
 Run Task
     [Documentation]    Runs one task of robot.yaml with ``python -m robot``, as a separate process like an orchestrator.
-    [Arguments]    ${task}    ${out}    &{env}
+    [Arguments]    ${task}    ${out}    ${state}=${WORK}${/}state    ${variable}=E2E_UNUSED:1    &{env}
     ${result} =    Run Process    ${PYTHON}    -m    robot    --outputdir    ${out}    --output    ${task}.xml
     ...    --log    ${task}-log.html    --report    NONE    --consolecolors    off
     ...    --variable    MAIL_FOLDER:${INBOX}    --variable    REPORT_DIR:${out}${/}report
-    ...    --variable    REVIEW_DIR:${out}${/}review    --variable    MIN_CONFIDENCE:${MIN_CONFIDENCE}    --variable    ATTACHMENTS_DIR:${out}${/}attachments
-    ...    robot_tasks${/}${task}.robot
-    ...    cwd=${ROOT}    env:PYTHONPATH=${ROOT}${/}keywords    env:INVOICEBOT_STATE_DIR=${WORK}${/}state
+    ...    --variable    REVIEW_DIR:${out}${/}review    --variable    ATTACHMENTS_DIR:${out}${/}attachments
+    ...    --variable    MIN_CONFIDENCE:${MIN_CONFIDENCE}
+    ...    --variable    ${variable}    robot_tasks${/}${task}.robot
+    ...    cwd=${ROOT}    env:PYTHONPATH=${ROOT}${/}keywords    env:INVOICEBOT_STATE_DIR=${state}
     ...    env:RPA_WORKITEMS_ADAPTER=RPA.Robocorp.WorkItems.FileAdapter    env:OMP_THREAD_LIMIT=1
     ...    &{env}
     ...    stdout=${out}${/}${task}.stdout.txt    stderr=STDOUT    timeout=20 min    on_timeout=kill

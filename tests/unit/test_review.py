@@ -100,6 +100,14 @@ def test_decide_low_confidence_lists_missing_and_low_fields(tmp_path):
     assert d.fields == ["invoice_date", "total_amount"]
 
 
+def test_decide_unsure_document_type_goes_to_review(tmp_path):
+    res = make_result(tmp_path / "a.pdf", document_type_confidence=0.55)
+    d = review.decide(res, min_confidence=0.8)
+    assert (d.decision, d.code) == ("review", "LOW_CONFIDENCE")
+    assert d.reason == "document type invoice only 0.55 sure"
+    assert d.fields == ["document_type"]
+
+
 def test_decide_invalid_on_error_issues_only(tmp_path):
     warn = make_result(
         tmp_path / "a.pdf", issues=[ValidationIssue("FUTURE_DATE", "date in future", ["invoice_date"], "warning")]
