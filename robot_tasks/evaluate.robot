@@ -5,8 +5,9 @@ Resource            resources/common.resource
 
 
 *** Variables ***
-${GROUND_TRUTH}     ${EXECDIR}${/}tests${/}fixtures${/}eval${/}gt
-${DOCUMENTS}        ${EXECDIR}${/}tests${/}fixtures${/}eval${/}docs
+# Required: a folder of <name>.json ground truth (canonical keys) and a folder of the documents <name>.pdf.
+${GROUND_TRUTH}     ${EMPTY}
+${DOCUMENTS}        ${EMPTY}
 ${PREDICTIONS}      ${OUTPUT_DIR}${/}evaluation${/}predictions
 ${MIN_F1}           ${EMPTY}
 

@@ -38,7 +38,7 @@ class ModelKeywords(Component):
         Returns the training summary (paths, data fingerprint, metrics) as a dict.
 
         Example:
-        | ${trained} =    `Train Invoice Model`    config=models/configs/default.json
+        | ${trained} =    `Train Invoice Model`    config=models/configs/train.json
         | Log    ${trained}
 
         Fails with the engine's message (a config error names the file and key; a missing corpus says which
@@ -46,9 +46,16 @@ class ModelKeywords(Component):
         """
         from invoicebot.train import train_model
 
+        kwargs: dict[str, Any] = {"progress": False}
+        if config:
+            if not Path(config).is_file():
+                raise ModelCommandFailed(f"model config {config} does not exist; give a JSON file such as "
+                                         "models/configs/train.json, or leave config empty for the default")
+            kwargs["config_path"] = config
+        if out_dir:
+            kwargs["out_dir"] = out_dir
         try:
-            summary = call_with_supported(train_model, config_path=config or None, out_dir=out_dir or None,
-                                          progress=False)
+            summary = call_with_supported(train_model, **kwargs)
         except (InvoiceBotError, FileNotFoundError, ValueError) as exc:
             raise ModelCommandFailed(f"training failed: {exc}") from exc
         self.ctx.cache.pop("engine", None)  # the next keyword loads the new model
@@ -80,6 +87,10 @@ class ModelKeywords(Component):
         """
         from invoicebot.evaluate import evaluate_dirs
 
+        if not ground_truth:
+            raise ModelCommandFailed("no ground truth given; pass the folder of <name>.json files (and documents= the "
+                                     "folder of <name>.pdf) — in evaluate.robot: --variable GROUND_TRUTH:<folder> "
+                                     "--variable DOCUMENTS:<folder>")
         gt = Path(ground_truth)
         pred = self.ctx.output_path(predictions, None, "evaluation/predictions")
         if documents:

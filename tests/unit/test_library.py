@@ -329,13 +329,18 @@ def test_evaluate_extracts_documents_then_scores(lib, tmp_path, monkeypatch):
 def test_train_drops_the_loaded_engine(lib, monkeypatch):
     calls = []
 
-    def train_model(config_path=None, out_dir=None, progress=True):
+    def train_model(config_path="default", out_dir=None, progress=True):
         calls.append((config_path, out_dir, progress))
         return {"model_dir": "models/x", "metrics": {"f1": 0.9}}
 
     monkeypatch.setitem(sys.modules, "invoicebot.train", types.SimpleNamespace(train_model=train_model))
-    out = lib.train_invoice_model(config="models/configs/tiny.json")
-    assert calls == [("models/configs/tiny.json", None, False)] and out.metrics.f1 == 0.9
+    config = ROOT / "models" / "configs" / "train.json"
+    out = lib.train_invoice_model(config=str(config))
+    assert calls == [(str(config), None, False)] and out.metrics.f1 == 0.9
+    lib.train_invoice_model()
+    assert calls[-1] == ("default", None, False)  # the engine's own default config, not None
+    with pytest.raises(InvoiceRobotError, match="model config nope.json does not exist"):
+        lib.train_invoice_model(config="nope.json")
     assert "engine" not in lib.ctx.cache
 
 
