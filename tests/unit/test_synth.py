@@ -213,3 +213,17 @@ def test_every_country_and_type_builds_and_draws():
                 assert pdf.startswith(b"%PDF") and pages >= 1
                 printed = {f for s in spans for f in s["f"].split() if not f.startswith("li.")}
                 assert set(doc.fields) <= printed, (country, doc_type, set(doc.fields) - printed)
+
+
+def test_a_single_tax_line_is_labelled_as_the_tax_amount():
+    seen = 0
+    for seed in range(80):
+        rng = random.Random(seed)
+        vendor = make_party(rng, "V", "IN", "en")
+        doc = Builder(rng, "x", "invoice", vendor, make_party(rng, "C", "IN", "en"), "en").build()
+        tax_rows = [r for r in doc.totals if r.label.startswith(("IGST", "Total GST"))]
+        for r in tax_rows:
+            seen += 1
+            assert any("tax_amount" in fields for _t, fields, _o in r.value), r
+            assert "tax_amount" in doc.fields
+    assert seen > 5

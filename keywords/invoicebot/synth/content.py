@@ -469,12 +469,10 @@ class Builder:
                 if rng.random() < 0.5:
                     totals.append(Row(f"CGST {_num(rate)}%", self.money(half, symbol=False)))
                     totals.append(Row(f"SGST {_num(rate)}%", self.money(tax - half, symbol=False)))
-                else:
-                    totals.append(Row(f"IGST {rates[0]}%", self.money(tax, symbol=False)))
-                    f.pop("tax_amount")
-                    totals[-1] = Row(f"IGST {rates[0]}%", self.money(tax, "tax_amount", occ="tx", symbol=False))
-                if "tax_amount" in f:
-                    totals.append(Row(L("tax") if rng.random() < 0.5 else "Total GST", self.money(tax, "tax_amount", occ="tx", symbol=False)))
+                    totals.append(Row(L("tax") if rng.random() < 0.5 else "Total GST",
+                                      self.money(tax, "tax_amount", occ="tx", symbol=False)))
+                else:  # one integrated tax line: that line is the tax amount
+                    totals.append(Row(f"IGST {rates[0]}%", self.money(tax, "tax_amount", occ="tx", symbol=False)))
             elif len(taxes) > 1:
                 for r, t in taxes.items():
                     totals.append(Row(f"{tax_name} {r}%", self.money(t, symbol=False)))
