@@ -333,6 +333,8 @@ def build_corpus(config_path: str | Path = DEFAULT_CONFIG, out_dir: str | Path =
 
 
 def summarise(results: list[dict], wall: float, workers: int, cfg: CorpusConfig) -> dict:
+    from invoicebot.synth.readback import reader_name
+
     ok = [r for r in results if "error" not in r]
     errors = [r for r in results if "error" in r]
     per_engine: dict[str, dict] = {}
@@ -352,7 +354,7 @@ def summarise(results: list[dict], wall: float, workers: int, cfg: CorpusConfig)
         "wall_seconds": round(wall, 1), "workers": workers,
         "docs_per_second": round(len(ok) / wall, 2) if wall else None,
         "per_engine": per_engine, "splits": count("split"), "doc_types": count("doc_type"), "templates": count("template"),
-        "test_templates": cfg.test_templates, "seed": cfg.seed,
+        "test_templates": cfg.test_templates, "seed": cfg.seed, "reader": reader_name(),
     }
 
 
