@@ -34,6 +34,7 @@ class ReaderSettings:
     ocr_languages: str = "eng+deu+fra+nld+spa+ita+pol"
     min_text_words: int = 3  # a PDF page with fewer text-layer words is OCR'd
     detect_rotation: bool = True
+    ocr_images: bool = False  # always OCR the pictures on text pages (else only when no vendor was found)
 
     @classmethod
     def from_env(cls) -> ReaderSettings:
@@ -44,4 +45,6 @@ class ReaderSettings:
             max_file_bytes=_env_int("INVOICEBOT_MAX_FILE_BYTES", d.max_file_bytes),
             ocr_dpi=_env_int("INVOICEBOT_OCR_DPI", d.ocr_dpi),
             ocr_languages=os.environ.get("INVOICEBOT_OCR_LANGUAGES", d.ocr_languages),
+            min_text_words=_env_int("INVOICEBOT_MIN_TEXT_WORDS", d.min_text_words),
+            ocr_images=os.environ.get("INVOICEBOT_OCR_IMAGES", "").lower() in ("1", "true", "yes"),
         )

@@ -15,7 +15,6 @@ from . import rules
 from .candidates import DocumentContext, build_context
 from .config import MODELS_DIR, ReaderSettings
 from .errors import DocumentError, InvoiceBotError
-from .logos import ocr_page_images
 from .readers import read_document
 from .schema import INVOICE_LIKE_TYPES, Document, ExtractionResult
 from .validate import validate_invoice
@@ -87,14 +86,20 @@ class Engine:
         result.document_type, result.document_type_confidence = self.classify(doc, ctx)
         result.fields = self._fields(doc, ctx)
         vendor = result.fields.get("vendor_name")
-        if (vendor is None or vendor.confidence < 0.45) and ocr_page_images(doc, self.settings, pages=(1,)):
-            # the vendor is often only in the logo: read the page's images and look again
-            ctx = build_context(doc, self.vocabulary)
-            result.fields = self._fields(doc, ctx)
+        if (vendor is None or vendor.confidence < 0.45) and self._has_text_pages(doc) and not self.settings.ocr_images:
+            # the vendor is often only in the logo: read the pictures on the pages too and look again
+            with_images = read_document(doc.path, self.settings, ocr_images=True)
+            if len(with_images.words) > len(doc.words):
+                doc, ctx = with_images, build_context(with_images, self.vocabulary)
+                result.fields = self._fields(doc, ctx)
         result.extractor = "model" if self.model is not None else "rules"
         values = result.values()
         result.issues = validate_invoice(values, document_type=result.document_type)
         return result
+
+    @staticmethod
+    def _has_text_pages(doc: Document) -> bool:
+        return doc.media_type == "application/pdf" and any(p.source == "text" for p in doc.pages)
 
     def _fields(self, doc: Document, ctx: DocumentContext):
         if self.model is not None:

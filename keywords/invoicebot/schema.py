@@ -98,7 +98,7 @@ class Page:
     height: float
     source: str  # "text" or "ocr"
     words: list[Word] = field(default_factory=list)
-    rotation: int = 0  # degrees the page was turned to make it upright
+    rotation: int = 0  # degrees (counter-clockwise) the page was turned to make it upright
     seconds: float = 0.0  # time spent reading this page
 
 
