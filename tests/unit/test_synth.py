@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from invoicebot.errors import ConfigError
 from invoicebot.schema import DOCUMENT_TYPES, HEADER_FIELDS
 from invoicebot.synth.content import Builder
 from invoicebot.synth.corpus import CorpusConfig, build_corpus, make_plan, vendor_splits
@@ -118,10 +119,10 @@ def test_content_is_deterministic_and_consistent():
 def test_bad_config_is_refused_with_the_key(tmp_path):
     p = tmp_path / "c.json"
     p.write_text(json.dumps({"seed": 1, "n_docs": 3}))
-    with pytest.raises(ValueError, match="unknown keys \\['n_docs'\\]"):
+    with pytest.raises(ConfigError, match="unknown keys \\['n_docs'\\]"):
         CorpusConfig.load(p)
     p.write_text(json.dumps({"test_templates": ["html_nope"]}))
-    with pytest.raises(ValueError, match="html_nope"):
+    with pytest.raises(ConfigError, match="html_nope"):
         CorpusConfig.load(p)
 
 

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from invoicebot.config import MODELS_DIR
+from invoicebot.errors import ConfigError
 from invoicebot.schema import DOCUMENT_TYPES, HEADER_FIELDS
 from invoicebot.synth.locales import COUNTRIES, COUNTRY_WEIGHTS
 
@@ -80,14 +81,14 @@ class CorpusConfig:
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise FileNotFoundError(f"corpus config {p} does not exist; pass --config or restore "
-                                    "models/configs/corpus.json from the repository") from exc
+            raise ConfigError(f"corpus config {p} does not exist; pass --config or restore "
+                              "models/configs/corpus.json from the repository", path=str(p)) from exc
         except json.JSONDecodeError as exc:
-            raise ValueError(f"corpus config {p} is not valid JSON ({exc}); fix the file") from exc
+            raise ConfigError(f"corpus config {p} is not valid JSON ({exc}); fix the file", path=str(p)) from exc
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - known - {"_comment"})
         if unknown:
-            raise ValueError(f"corpus config {p}: unknown keys {unknown}; known keys: {sorted(known)}")
+            raise ConfigError(f"corpus config {p}: unknown keys {unknown}; known keys: {sorted(known)}", path=str(p))
         cfg = cls(**{k: v for k, v in data.items() if k in known})
         cfg.check(str(p))
         return cfg
@@ -95,21 +96,21 @@ class CorpusConfig:
     def check(self, where: str = "corpus config") -> None:
         bad = sorted(set(self.doc_types) - set(DOCUMENT_TYPES))
         if bad:
-            raise ValueError(f"{where}: doc_types {bad} are not document types; use {list(DOCUMENT_TYPES)}")
+            raise ConfigError(f"{where}: doc_types {bad} are not document types; use {list(DOCUMENT_TYPES)}")
         bad = sorted(set(self.engines) - {"html", "reportlab", "scan"})
         if bad:
-            raise ValueError(f"{where}: engines {bad} unknown; use html, reportlab, scan")
+            raise ConfigError(f"{where}: engines {bad} unknown; use html, reportlab, scan")
         bad = sorted(set(self.html_templates) - set(HTML_TEMPLATES)) + sorted(set(self.reportlab_templates) - set(RL_TEMPLATES))
         if bad:
-            raise ValueError(f"{where}: templates {bad} unknown; known: {HTML_TEMPLATES + RL_TEMPLATES}")
+            raise ConfigError(f"{where}: templates {bad} unknown; known: {HTML_TEMPLATES + RL_TEMPLATES}")
         bad = sorted(set(self.test_templates) - set(self.html_templates) - set(self.reportlab_templates))
         if bad:
-            raise ValueError(f"{where}: test_templates {bad} are not among html_templates/reportlab_templates")
+            raise ConfigError(f"{where}: test_templates {bad} are not among html_templates/reportlab_templates")
         if not 0 <= self.test_share < 1 or not 0 <= self.test_vendor_share < 1:
-            raise ValueError(f"{where}: test_share and test_vendor_share must be between 0 and 1")
+            raise ConfigError(f"{where}: test_share and test_vendor_share must be between 0 and 1")
         bad = sorted(set(self.countries) - set(COUNTRIES))
         if bad:
-            raise ValueError(f"{where}: countries {bad} unknown; known: {sorted(COUNTRIES)}")
+            raise ConfigError(f"{where}: countries {bad} unknown; known: {sorted(COUNTRIES)}")
 
 
 @dataclass
