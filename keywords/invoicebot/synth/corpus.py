@@ -274,7 +274,9 @@ def render_one(cfg: CorpusConfig, plan: Plan, out_dir: Path) -> dict:
     return {"id": plan.id, "engine": plan.engine, "template": plan.template, "split": plan.split,
             "doc_type": plan.doc_type, "seconds": time.perf_counter() - t0, "render_seconds": t_render,
             "fields": labels["stats"]["fields"], "fields_found": labels["stats"]["fields_found"],
-            "rejected": labels["stats"]["rejected_occurrences"]}
+            "rejected": labels["stats"]["rejected_occurrences"],
+            "found": sorted(k for k, v in labels["fields"].items() if v["words"]),
+            "missing": sorted(k for k, v in labels["fields"].items() if not v["words"])}
 
 
 def _work(args: tuple[CorpusConfig, Plan, str]) -> dict:
@@ -349,12 +351,20 @@ def summarise(results: list[dict], wall: float, workers: int, cfg: CorpusConfig)
         e["docs_per_second_per_worker"] = round(e["docs"] / e["seconds"], 2) if e["seconds"] else None
         e["label_coverage"] = round(e["fields_found"] / e["fields"], 4) if e["fields"] else None
         e["seconds"] = round(e["seconds"], 1)
+    coverage: dict[str, list[int]] = {}
+    for r in ok:
+        for f in r.get("found", []):
+            coverage.setdefault(f, [0, 0])[0] += 1
+        for f in r.get("missing", []):
+            coverage.setdefault(f, [0, 0])[1] += 1
+    field_coverage = {f: round(a / (a + b), 4) for f, (a, b) in sorted(coverage.items())}
+    field_docs = {f: a + b for f, (a, b) in sorted(coverage.items())}
     count = lambda key: {k: sum(1 for r in ok if r[key] == k) for k in sorted({r[key] for r in ok})}  # noqa: E731
     return {
         "documents": len(ok), "errors": len(errors), "error_examples": [f"{r['id']}: {r['error']}" for r in errors[:5]],
         "wall_seconds": round(wall, 1), "workers": workers,
         "docs_per_second": round(len(ok) / wall, 2) if wall else None,
-        "per_engine": per_engine, "splits": count("split"), "doc_types": count("doc_type"), "templates": count("template"),
+        "per_engine": per_engine, "field_docs": field_docs, "field_coverage": field_coverage, "splits": count("split"), "doc_types": count("doc_type"), "templates": count("template"),
         "test_templates": cfg.test_templates, "seed": cfg.seed, "reader": reader_name(),
     }
 

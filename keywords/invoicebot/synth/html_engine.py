@@ -281,10 +281,11 @@ def t_classic(ctx: Ctx) -> str:
     head = (f'<div style="display:flex;justify-content:space-between"><div>{ctx.vendor_header()}</div>'
             f'<div style="text-align:right">{title_html(ctx)}{meta_table(d.meta)}</div></div>')
     parties = f'<div style="display:flex;gap:60px">{party(d.customer_label, d.customer_block)}{party(d.ship_label, d.ship_block)}</div>'
-    flow = [head, parties, items_table(d.items), totals_block(d.totals)]
-    flow += [items_table(t, "items") for t in d.extra_tables]
-    flow += [notes_block(d), bank_block(d.bank, ctx.rng.random() < 0.5)]
-    return assemble(ctx, css(ctx, ""), flow)
+    flow = [head, parties] if ctx.rng.random() < 0.7 else [parties, head]
+    flow += [items_table(d.items), totals_block(d.totals)]
+    tail = [items_table(t, "items") for t in d.extra_tables] + [notes_block(d), bank_block(d.bank, ctx.rng.random() < 0.5)]
+    ctx.rng.shuffle(tail)
+    return assemble(ctx, css(ctx, ""), flow + tail)
 
 
 def t_boxes(ctx: Ctx) -> str:

@@ -308,10 +308,16 @@ def rl_compact(doc: DocContent, rng: random.Random) -> Pen:
         _party(p, p.left, doc.ship_label, doc.ship_block)
     p.y -= size
     p.table(doc.items, p.left, p.W - p.right)
-    p.need(size * 1.5 * (len(doc.totals) + 1))
-    p.kv(p.W - p.right - 220, doc.totals, 120, "r", p.W - p.right)
-    for t in doc.extra_tables:
-        p.table(t, p.left, p.W - p.right)
+    if doc.extra_tables and rng.random() < 0.4:  # the VAT breakdown before the totals on some documents
+        for t in doc.extra_tables:
+            p.table(t, p.left, p.W - p.right)
+        p.need(size * 1.5 * (len(doc.totals) + 1))
+        p.kv(p.W - p.right - 220, doc.totals, 120, "r", p.W - p.right)
+    else:
+        p.need(size * 1.5 * (len(doc.totals) + 1))
+        p.kv(p.W - p.right - 220, doc.totals, 120, "r", p.W - p.right)
+        for t in doc.extra_tables:
+            p.table(t, p.left, p.W - p.right)
     _notes_bank(p, p.left, rng.random() < 0.5)
     _stamp(p)
     return p
