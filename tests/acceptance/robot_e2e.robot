@@ -132,6 +132,29 @@ Logs And Report Hold No IBAN Or Tax Id In Clear
     ...    ${WORK}${/}run1${/}producer-log.html    ${WORK}${/}run1${/}consumer-log.html
 
 
+Document Keywords Work On A Queued Invoice
+    [Documentation]    The single-document keywords on the real engine, with the failures an analyst reads.
+    ${done} =    Evaluate    [r for r in $RECORDS_1 if r['kind'] == 'attachment' and r['decision'] == 'done']
+    Should Not Be Empty    ${done}
+    ${pdf} =    Set Variable    ${WORK}${/}run1${/}consumer-files${/}${done}[0][item_id]${/}${done}[0][file_name]
+    ${doc} =    Read Document    ${pdf}
+    Should Not Be Empty    ${doc.pages}
+    ${kind} =    Classify Document    ${doc}    expected=invoice,credit_note,receipt
+    ${invoice} =    Extract Invoice Fields    ${pdf}    required=vendor_name,total_amount    min_confidence=0.5
+    Should Match Regexp    ${invoice.value.total_amount}    ^-?\\d+\\.\\d{2}$
+    Invoice Should Be Valid    ${invoice}
+    ${issues} =    Validate Invoice    ${invoice}
+    Set To Dictionary    ${invoice.value}    total_amount=0.01
+    ${issues} =    Validate Invoice    ${invoice}
+    Should Not Be Empty    ${issues}    msg=a total of 0.01 passed the sum check
+    Run Keyword And Expect Error    LOW_CONFIDENCE: * lacks * (confidence *)*
+    ...    Extract Invoice Fields    ${pdf}    required=total_amount    min_confidence=1.01
+    Run Keyword And Expect Error    NOT_AN_INVOICE: * expected purchase_order
+    ...    Classify Document    ${doc}    expected=purchase_order
+    ${corrupt} =    Evaluate    [r for r in $RECORDS_1 if r['kind'] == 'attachment' and r['decision'] == 'failed'][0]
+    Run Keyword And Expect Error    CORRUPT: *
+    ...    Read Document    ${WORK}${/}run1${/}consumer-files${/}${corrupt}[item_id]${/}${corrupt}[file_name]
+
 Producer Reads IMAP With Credentials From The Vault
     [Documentation]    The same producer over the project's Dovecot (TLS on loopback), the login taken from an
     ...    RPA.Robocorp.Vault FileSecrets file: nothing about the mailbox in the task, the password never in a log.
@@ -161,12 +184,13 @@ Producer Reads IMAP With Credentials From The Vault
 Start Dovecot With A Vault Secret
     ${dir} =    Set Variable    ${WORK}${/}imap
     Create Directory    ${dir}
-    ${password} =    Evaluate    secrets.token_urlsafe(18)    modules=secrets
+    ${password} =    Evaluate    secrets.token_hex(16)    modules=secrets
     Set Suite Variable    ${IMAP_PASSWORD}    ${password}
     Set Suite Variable    ${IMAP_DIR}    ${dir}
     Run Dovecot    stop
-    Run Dovecot    start
+    # The user first: a password file changed within the second the server read it may go unnoticed.
     Run Dovecot    adduser    ${IMAP_USER}    ${password}
+    Run Dovecot    start
     ${manifest} =    Generate Inbox    ${dir}${/}inbox    ${IMAP_MAILS}    ${IMAP_SEED}
     Set Suite Variable    ${IMAP_MANIFEST}    ${manifest}
     @{files} =    List Files In Directory    ${dir}${/}inbox    *.eml    absolute=True
