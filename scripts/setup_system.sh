@@ -6,6 +6,8 @@ packages=(
   tesseract-ocr-spa tesseract-ocr-ita tesseract-ocr-pol
   chromium chromium-driver dovecot-imapd poppler-utils fonts-dejavu-core fonts-liberation
 )
+# sao (Tryton's web client) comes from npm: use the machine's Node.js when it has one, else Debian's.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -111,7 +111,15 @@ class Report:
         return "\n".join(rows)
 
 
-def score_document(truth: dict, predicted: dict[str, str | None], report: Report, name: str = "") -> None:
+def score_document(truth: dict, predicted: dict[str, str | None], report: Report, name: str = "",
+                   complete: bool = False) -> None:
+    """Add one document's fields to the report.  ``complete``: the truth names every field the document
+    holds (generated documents), so a predicted field the truth lacks is a false positive."""
+    if complete:
+        for key, got in predicted.items():
+            if key in HEADER_FIELDS and got not in (None, "") and truth.get(key) in (None, ""):
+                report.fields.setdefault(key, FieldScore()).fp += 1
+                report.errors.append({"document": name, "field": key, "expected": None, "got": got})
     for key, expected in truth.items():
         if key not in HEADER_FIELDS or expected in (None, ""):
             continue

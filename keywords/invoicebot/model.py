@@ -113,7 +113,7 @@ class InvoiceModel:
     """A trained model ready to classify and extract; load it with :func:`load_model`."""
 
     def __init__(self, directory: Path, net: CandidateRanker, tokenizer, cfg: ModelConfig, thresholds: dict[str, float],
-                 temperature: float = 1.0, card: dict | None = None):
+                 temperature: float = 1.0, card: dict | None = None, strategies: dict[str, str] | None = None):
         self.directory = directory
         self.net = net.eval()
         self.tokenizer = tokenizer
@@ -121,6 +121,8 @@ class InvoiceModel:
         self.thresholds = thresholds
         self.temperature = temperature
         self.card = card or {}
+        #: per field: "model", "rules", or "fallback" (the model, and the rules where it abstains); chosen on validation
+        self.strategies = strategies or {}
         self._last: tuple[int, tuple] | None = None
         self._cache: dict[str, torch.Tensor] = {}
 
@@ -164,7 +166,21 @@ class InvoiceModel:
 
     def extract(self, doc: Document, ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
         feats, probs, _ = self._run(ctx, vocab)
-        return decode(feats, probs, self.thresholds, ctx)
+        fields = decode(feats, probs, self.thresholds, ctx)
+        if not self.strategies:
+            return fields
+        from .rules import extract_fields
+
+        ruled = extract_fields(ctx, vocab)
+        out = {k: v for k, v in fields.items() if k not in F.MODEL_FIELDS}
+        for name in F.MODEL_FIELDS:
+            how = self.strategies.get(name, "model")
+            pick = ruled.get(name) if how == "rules" else fields.get(name)
+            if pick is None and how == "fallback":
+                pick = ruled.get(name)
+            if pick is not None:
+                out[name] = pick
+        return out
 
 
 def _ef(c, p: float, source: str = "model") -> ExtractedField:
@@ -240,4 +256,5 @@ def load_model(directory: str | Path, *, required: bool = False) -> InvoiceModel
     state = torch.load(weights, map_location="cpu", weights_only=True)
     net.load_state_dict(state)
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    return InvoiceModel(directory, net, tokenizer, cfg, card.get("thresholds", {}), card.get("temperature", 1.0), card)
+    return InvoiceModel(directory, net, tokenizer, cfg, card.get("thresholds", {}), card.get("temperature", 1.0), card,
+                        card.get("strategies", {}))

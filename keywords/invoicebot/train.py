@@ -261,6 +261,50 @@ def predict_probs(net: CandidateRanker, tokenizer, cfg: ModelConfig, ex: Example
     return logits, doc_logits
 
 
+def _count(name: str, got: str | None, truth: str | None, tally: list[int]) -> None:
+    """Add one decision to a [tp, fp, fn] tally; the synthetic truth is complete, so extras are errors."""
+    g = canonical(name, got) if got else None
+    t = canonical(name, truth) if truth else None
+    if t is None:
+        tally[1] += g is not None
+    elif g is None:
+        tally[2] += 1
+    elif g == t:
+        tally[0] += 1
+    else:
+        tally[1] += 1
+        tally[2] += 1
+
+
+def _f1(tally: list[int]) -> float:
+    tp, fp, fn = tally
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def choose_strategies(val: list[Example], probs: list, thresholds: dict[str, float], vocab) -> dict[str, str]:
+    """Per field, what validation F1 says works best: the model, the rules, or the model with the rules
+    filling in where the model abstains."""
+    tallies = {n: {k: [0, 0, 0] for k in STRATEGIES} for n in F.MODEL_FIELDS}
+    for ex, p in probs:
+        model_fields = decode(ex.feats, p, thresholds, ex.ctx)
+        rule_fields = extract_fields(ex.ctx, vocab)
+        for name in F.MODEL_FIELDS:
+            m = model_fields.get(name)
+            r = rule_fields.get(name)
+            truth = ex.truth.get(name)
+            _count(name, m.value if m else None, truth, tallies[name]["model"])
+            _count(name, r.value if r else None, truth, tallies[name]["rules"])
+            _count(name, (m or r).value if (m or r) else None, truth, tallies[name]["fallback"])
+    out = {}
+    for name, t in tallies.items():
+        # ties go to the model with the rules' fallback, then to the model alone
+        out[name] = max(("fallback", "model", "rules"), key=lambda k: _f1(t[k]) + (1e-6 if k == "fallback" else 0))
+    return out
+
+
+STRATEGIES = ("model", "rules", "fallback")
+
+
 def calibrate(net, tokenizer, cfg: ModelConfig, val: list[Example]) -> tuple[float, dict[str, float], list]:
     """Temperature by validation NLL, then per-field thresholds that maximise validation F1."""
     outs = [(ex, *predict_probs(net, tokenizer, cfg, ex)) for ex in val]
@@ -278,22 +322,11 @@ def calibrate(net, tokenizer, cfg: ModelConfig, val: list[Example]) -> tuple[flo
     for name in F.MODEL_FIELDS:
         best_f1, best_th = -1.0, 0.5
         for th in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
-            tp = fp = fn = 0
+            tally = [0, 0, 0]
             for ex, p in probs:
                 got = decode(ex.feats, p, {**{n: 0.0 for n in F.MODEL_FIELDS}, name: th}, ex.ctx).get(name)
-                truth = ex.truth.get(name)
-                g = canonical(name, got.value) if got else None
-                t = canonical(name, truth) if truth else None
-                if t is None:
-                    fp += g is not None
-                elif g is None:
-                    fn += 1
-                elif g == t:
-                    tp += 1
-                else:
-                    fp += 1
-                    fn += 1
-            f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+                _count(name, got.value if got else None, ex.truth.get(name), tally)
+            f1 = _f1(tally)
             if f1 > best_f1 + 1e-9:
                 best_f1, best_th = f1, th
         thresholds[name] = best_th
@@ -325,8 +358,9 @@ def evaluate_split(model: InvoiceModel, examples: list[Example], vocab) -> dict:
         doc_type, _ = model.classify(None, ex.ctx, vocab)
         correct_type += doc_type == DOCUMENT_TYPES[ex.doc_type]
         values = {k: v.value for k, v in fields.items()}
-        score_document(ex.truth, values, rep_model, ex.id)
-        score_document(ex.truth, {k: v.value for k, v in extract_fields(ex.ctx, vocab).items()}, rep_rules, ex.id)
+        score_document(ex.truth, values, rep_model, ex.id, complete=True)
+        score_document(ex.truth, {k: v.value for k, v in extract_fields(ex.ctx, vocab).items()}, rep_rules, ex.id,
+                       complete=True)
         for k, v in fields.items():
             if k in ex.truth and k != "currency":
                 pairs.append((v.confidence, canonical(k, v.value) == canonical(k, ex.truth[k])))
@@ -389,8 +423,9 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
     fit_info = fit(train, cfg, tokenizer, net, progress)
     fit_info["device"] = str(next(net.parameters()).device)
     net.to("cpu")  # calibration, evaluation and the saved model run on the CPU
-    temperature, thresholds, _ = calibrate(net, tokenizer, cfg.model, val) if val else (1.0, {}, [])
-    model = InvoiceModel(out, net, tokenizer, cfg.model, thresholds, temperature)
+    temperature, thresholds, probs = calibrate(net, tokenizer, cfg.model, val) if val else (1.0, {}, [])
+    strategies = choose_strategies(val, probs, thresholds, vocab) if val else {}
+    model = InvoiceModel(out, net, tokenizer, cfg.model, thresholds, temperature, strategies=strategies)
     metrics = {"val": evaluate_split(model, val, vocab) if val else None,
                "test": evaluate_split(model, test, vocab) if test else None}
     card = {
@@ -401,7 +436,7 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
         "corpus": {"dir": str(corpus_dir), "fingerprint": fingerprint(corpus_dir), "documents": len(examples),
                    "train": len(train), "val": len(val), "test": len(test)},
         "classes": list(F.CLASSES), "document_types": list(DOCUMENT_TYPES),
-        "temperature": temperature, "thresholds": thresholds,
+        "temperature": temperature, "thresholds": thresholds, "strategies": strategies,
         "training": fit_info, "metrics": metrics,
         "total_seconds": round(time.perf_counter() - t0, 1),
     }
@@ -472,7 +507,8 @@ def learning_curves(config_path: str | Path | None = DEFAULT_CONFIG, sizes: tupl
             net = CandidateRanker(build_encoder(mcfg), mcfg).to(pick_device(cfg.device))
             info = fit(subset, cfg, tokenizer, net, progress)
             net.to("cpu")
-            temperature, thresholds, _ = calibrate(net, tokenizer, mcfg, val) if val else (1.0, {}, [])
+            temperature, thresholds, probs = calibrate(net, tokenizer, mcfg, val) if val else (1.0, {}, [])
+            # the learning curve measures the network alone: no fallback to the rules
             metrics = evaluate_split(InvoiceModel(Path("."), net, tokenizer, mcfg, thresholds, temperature), test, vocab)
             row = {"train_docs": len(subset), "init": init, "micro_f1": metrics["micro_f1"],
                    "rules_micro_f1": metrics["rules_micro_f1"],
