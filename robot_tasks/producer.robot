@@ -24,6 +24,7 @@ ${ATTACHMENTS_DIR}      ${OUTPUT_DIR}${/}attachments
 Queue Vendor Attachments
     [Documentation]    One output work item per document attachment of every vendor mail.
     Reset Local Output Work Items
+    Start Run Report    %{RC_PROCESS_RUN_ID=}
     @{messages} =    List Vendor Messages
     FOR    ${message}    IN    @{messages}
         Queue Attachments Of Message    ${message}

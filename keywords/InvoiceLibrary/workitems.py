@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from invoicebot.masking import mask_text
 from invoicebot.report import AttachmentRecord, MailRecord, RunReport
+from invoicebot.review import safe_name
 from robot.api import logger
 from robot.api.deco import keyword
 from robot.utils import DotDict
@@ -19,7 +22,7 @@ from .documents import to_result
 
 #: Payload keys of an attachment work item (what the producer writes and the consumer reads).
 PAYLOAD_KEYS = ("item_key", "message_id", "sender", "subject", "date", "file_name", "sha256", "media_type",
-                "origin", "duplicate_of")
+                "origin", "run_id", "duplicate_of")
 
 
 def _get(obj: Any, name: str, default: Any = "") -> Any:
@@ -64,8 +67,32 @@ def is_queueable(saved: Any) -> bool:
 class WorkItemKeywords(Component):
     """Build work item payloads from mail, and keep the run report."""
 
-    def _report(self, report_dir: str | None) -> RunReport:
-        return RunReport(self.ctx.output_path(report_dir, self.ctx.report_dir, "report"))
+    def _report(self, report_dir: str | None, run_id: str | None = None) -> RunReport:
+        """The report of one run: ``<report folder>/<run id>/``; the run id is the producer's."""
+        run = run_id or self.ctx.cache.get("run_id") or self.start_run_report()
+        self.ctx.cache.setdefault("runs_touched", {})[run] = report_dir
+        return RunReport(self.ctx.output_path(report_dir, self.ctx.report_dir, "report") / safe_name(run))
+
+    @keyword
+    def start_run_report(self, run_id: str | None = None) -> str:
+        """Starts the report of a new run and returns its id; what is recorded from now on goes into it.
+
+        The producer starts the run and writes its id into every work item (``run_id``), so that the
+        consumer's outcomes land in the same run's report, whichever machine takes the item.
+
+        | =Arguments= | =Description= |
+        | ``run_id`` | An id to use (e.g. the orchestrator's process run id); default: the UTC time and a random part. |
+
+        Example:
+        | ${run} =    `Start Run Report`    %{RC_PROCESS_RUN_ID=}
+
+        Fails never.
+        """
+        run = run_id or (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3))
+        self.ctx.cache["run_id"] = run
+        self.ctx.cache.setdefault("runs_touched", {}).setdefault(run, None)  # reported even if nothing is recorded
+        logger.info(f"run report {run}")
+        return run
 
     @keyword
     def reset_local_output_work_items(self) -> None:
@@ -104,8 +131,9 @@ class WorkItemKeywords(Component):
         | ``attachment`` | One entry of what `Save Invoice Attachments` returned. |
         | ``message`` | The message it came from (fills what the attachment lacks). |
 
-        The payload also holds ``item_key`` (stable per mail and file) and, for a document already taken
-        before, ``duplicate_of`` with where it was first seen.
+        The payload also holds ``item_key`` (stable per mail and file), ``run_id`` (the run report it belongs
+        to, see `Start Run Report`) and, for a document already taken before, ``duplicate_of`` with where it was
+        first seen.
 
         Example:
         | ${payload} =    `Attachment Work Item Payload`    ${attachment}    ${message}
@@ -114,6 +142,7 @@ class WorkItemKeywords(Component):
         Fails when the attachment has neither a message id nor a hash.
         """
         payload = attachment_payload(attachment, message)
+        payload["run_id"] = self.ctx.cache.get("run_id") or self.start_run_report()
         if not payload["message_id"] and not payload["sha256"]:
             raise InvoiceRobotError(f"attachment {payload['file_name']!r} has neither a message id nor a hash; "
                                     "pass an entry returned by Save Invoice Attachments")
@@ -188,7 +217,7 @@ class WorkItemKeywords(Component):
         | ``message`` | A message from `List Vendor Messages`. |
         | ``attachments`` | What `Save Invoice Attachments` returned for it (skipped parts are listed with why). |
         | ``queued`` | Number of work items created; default: the attachments that `Attachment Should Be Queued`. |
-        | ``report_dir`` | Report folder; default: the library's ``report_dir`` or ``${OUTPUT_DIR}/report``. |
+        | ``report_dir`` | Report folder (runs in sub-folders); default: the library's ``report_dir`` or ``${OUTPUT_DIR}/report``. |
 
         Example:
         | `Record Mail In Run Report`    ${message}    ${saved}
@@ -217,7 +246,7 @@ class WorkItemKeywords(Component):
         | ``route`` | The result of `Decide Invoice Route` (or a dict with ``decision``, ``code``, ``reason``). |
         | ``invoice`` | The result of `Extract Invoice Fields`, for type, fields and confidence (optional). |
         | ``seconds`` | Time spent on the item. |
-        | ``report_dir`` | Report folder; default: the library's ``report_dir`` or ``${OUTPUT_DIR}/report``. |
+        | ``report_dir`` | Report folder (runs in sub-folders); default: the library's ``report_dir`` or ``${OUTPUT_DIR}/report``. |
 
         Example:
         | `Record Attachment Outcome`    ${payload}    ${route}    ${invoice}    seconds=${elapsed}
@@ -239,28 +268,36 @@ class WorkItemKeywords(Component):
                 document_type=doc_type, type_confidence=type_conf, fields=fields, seconds=round(float(seconds), 3))
         except ValueError as exc:
             raise InvoiceRobotError(str(exc)) from exc
-        self._report(report_dir).add_attachment(record)
+        self._report(report_dir, payload.get("run_id") or None).add_attachment(record)
 
     @keyword
     def write_run_report(self, report_dir: str | None = None) -> DotDict:
         """Renders the run report (HTML, CSV and the counts as JSON) from what was recorded so far.
 
         | =Arguments= | =Description= |
-        | ``report_dir`` | Report folder; default: the library's ``report_dir`` or ``${OUTPUT_DIR}/report``. |
+        | ``report_dir`` | Report folder (runs in sub-folders); default: the library's ``report_dir`` or ``${OUTPUT_DIR}/report``. |
 
-        Returns a dict with the paths (``html``, ``csv``, ``json``) and the ``summary`` counts.
+        Renders every run this process recorded into (a consumer may take items of several producer runs).
+        Returns a dict with the paths (``html``, ``csv``, ``json``), the ``summary`` counts and the ``run_id``
+        of the last one.
 
         Example:
         | [Teardown]    `Write Run Report`
 
         Fails when a line of ``records.jsonl`` is damaged (the message names the line).
         """
-        report = self._report(report_dir)
-        try:
-            paths = report.write()
-        except ValueError as exc:
-            raise InvoiceRobotError(str(exc)) from exc
-        summary = report.summary()
-        logger.info(f"run report: <a href=\"{Path(paths['html']).resolve().as_uri()}\">{paths['html']}</a> — "
-                    + ", ".join(f"{k} {v}" for k, v in summary.items() if k != "codes"), html=True)
-        return DotDict(paths, summary=summary)
+        touched = dict(self.ctx.cache.get("runs_touched") or {})
+        if not touched:
+            logger.info("no run was started or recorded into by this process: no report to write")
+        out = DotDict()
+        for run, folder in touched.items():
+            report = self._report(report_dir or folder, run)
+            try:
+                paths = report.write()
+            except ValueError as exc:
+                raise InvoiceRobotError(str(exc)) from exc
+            summary = report.summary()
+            logger.info(f"run report {run}: <a href=\"{Path(paths['html']).resolve().as_uri()}\">{paths['html']}</a> — "
+                        + ", ".join(f"{k} {v}" for k, v in summary.items() if k != "codes"), html=True)
+            out = DotDict(paths, summary=summary, run_id=run)
+        return out

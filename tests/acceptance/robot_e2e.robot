@@ -44,15 +44,16 @@ No Mail Is Lost
 
 Every Attachment Ends Done Review Or Failed With A Reason
     ${counts} =    Every Attachment Should Have One Outcome    ${MANIFEST}    ${ITEMS_1}    ${RECORDS_1}
-    ${summary} =    Load JSON From File    ${WORK}${/}run1${/}report${/}summary.json
+    ${run} =    Report Run Folder    ${WORK}${/}run1${/}report
+    ${summary} =    Load JSON From File    ${run}${/}summary.json
     Should Be Equal As Integers    ${summary}[attachments]    ${summary}[attachments_queued]
     ${queued} =    Get Length    ${ITEMS_1}
     Should Be Equal As Integers    ${summary}[attachments]    ${queued}
-    File Should Exist    ${WORK}${/}run1${/}report${/}report.html
+    File Should Exist    ${run}${/}report.html
     ${done} =    Read Work Items    ${WORK}${/}run1${/}work-items${/}consumer${/}work-items.json
     Length Should Be    ${done}    ${summary}[done]    msg=each done invoice is handed on as one output work item
     Should Be True    ${summary}[done] > 0    msg=no invoice was done; the done path went untested
-    File Should Exist    ${WORK}${/}run1${/}report${/}report.csv
+    File Should Exist    ${run}${/}report.csv
 
 The Corrupt PDF Fails With The Reader's Reason
     @{outcomes} =    Outcomes Of Kind    ${MANIFEST}    ${RECORDS_1}    corrupt_pdf
@@ -122,13 +123,17 @@ A Second Run Takes Nothing Twice
     ${outcomes} =    Evaluate    [r for r in $RECORDS_2 if r['kind'] == 'attachment']
     Should Be Empty    ${mails}
     Should Be Empty    ${outcomes}
+    ${run} =    Report Run Folder    ${WORK}${/}run2${/}report
+    ${summary} =    Load JSON From File    ${run}${/}summary.json
+    Should Be Equal As Integers    ${summary}[mails]    0    msg=the second run's report must exist and count nothing
     ${done_2} =    Read Work Items    ${WORK}${/}run2${/}work-items${/}consumer${/}work-items.json
     Should Be Empty    ${done_2}
 
 Logs And Report Hold No IBAN Or Tax Id In Clear
+    ${run} =    Report Run Folder    ${WORK}${/}run1${/}report
     Files Should Not Contain Secrets    ${MANIFEST}
     ...    ${WORK}${/}run1${/}producer.xml    ${WORK}${/}run1${/}consumer.xml
-    ...    ${WORK}${/}run1${/}report${/}report.html    ${WORK}${/}run1${/}report${/}report.csv
+    ...    ${run}${/}report.html    ${run}${/}report.csv
     ...    ${WORK}${/}run1${/}producer-log.html    ${WORK}${/}run1${/}consumer-log.html
 
 

@@ -289,6 +289,7 @@ def test_report_keywords_record_mail_and_outcome(lib, tmp_path):
     route = lib.decide_invoice_route(inv, item=payload.item_key)
     lib.record_attachment_outcome(payload, route, inv, seconds=1.5)
     out = lib.write_run_report()
+    assert Path(out.html).parent == tmp_path / "report" / payload.run_id
     assert out.summary["mails"] == 1 and out.summary["attachments_queued"] == 2 and out.summary["review"] == 1
     html = Path(out.html).read_text()
     assert "logo.png: inline image (logo)" in html and "LOW_CONFIDENCE" in html and IBAN not in html
@@ -397,6 +398,7 @@ def test_libdoc_argument_tables_name_every_argument_of_our_keywords(libdoc_spec)
         "Attachment Work Item Payload",
         "Invoice Work Item Payload",
         "Save Invoice Result",
+        "Start Run Report",
     }
     missing = []
     for k in libdoc_spec["keywords"]:

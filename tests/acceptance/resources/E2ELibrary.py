@@ -36,11 +36,20 @@ def read_work_items(path: str) -> list[dict[str, Any]]:
     return [i for i in items if i.get("payload")]
 
 
+def report_run_folder(report_dir: str) -> str:
+    """The one run folder under ``report_dir`` (each e2e run has its own report folder)."""
+    runs = sorted(p for p in Path(report_dir).iterdir() if p.is_dir()) if Path(report_dir).is_dir() else []
+    if len(runs) != 1:
+        raise AssertionError(f"expected one run report under {report_dir}, found {[p.name for p in runs]}")
+    return str(runs[0])
+
+
 def read_report_records(report_dir: str) -> list[dict[str, Any]]:
-    p = Path(report_dir) / "records.jsonl"
-    if not p.exists():
-        return []
-    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """All records of all runs under ``report_dir``."""
+    out = []
+    for p in sorted(Path(report_dir).glob("*/records.jsonl")):
+        out += [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return out
 
 
 def every_mail_should_be_reported(manifest: dict, records: list[dict]) -> None:
