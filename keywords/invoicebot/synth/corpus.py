@@ -230,7 +230,13 @@ def render_one(cfg: CorpusConfig, plan: Plan, out_dir: Path) -> dict:
     if plan.template.startswith("html"):
         from invoicebot.synth.html_engine import render_html
 
-        pdf, spans, pages = render_html(doc, plan.template, rng, _browser())
+        state = rng.getstate()
+        try:
+            pdf, spans, pages = render_html(doc, plan.template, rng, _browser())
+        except Exception:  # noqa: BLE001 - a crashed or hung browser: start a fresh one and try once more
+            _close_browser()
+            rng.setstate(state)
+            pdf, spans, pages = render_html(doc, plan.template, rng, _browser())
     else:
         from invoicebot.synth.rl_engine import render_reportlab
 
