@@ -399,6 +399,8 @@ class Chromium:
         except Exception as exc:
             raise RuntimeError(f"could not start headless Chromium for the HTML layouts ({exc}); install the Debian "
                                "packages chromium and chromium-driver or set INVOICEBOT_CHROMIUM/INVOICEBOT_CHROMEDRIVER") from exc
+        self.driver.set_page_load_timeout(60)
+        self.driver.set_script_timeout(60)
 
     def render(self, page_html: str) -> tuple[bytes, dict]:
         self.driver.get("data:text/html;charset=utf-8;base64," + base64.b64encode(page_html.encode()).decode())
