@@ -48,7 +48,9 @@ libdoc: setup
 	@bash scripts/libdoc.sh
 
 dryrun: setup
-	$(ROBOT) --dryrun --output NONE --report NONE --log NONE robot_tasks tests/acceptance
+	RPA_WORKITEMS_ADAPTER=RPA.Robocorp.WorkItems.FileAdapter \
+	RPA_INPUT_WORKITEM_PATH=devdata/work-items-in/producer/work-items.json \
+	$(ROBOT) --dryrun --rpa --output NONE --report NONE --log NONE robot_tasks tests/acceptance
 
 acceptance: setup tryton
 	$(ROBOT) --outputdir output/acceptance tests/acceptance
