@@ -74,6 +74,8 @@ class CorpusConfig:
         "pdf_share": 0.3})
     workers: int = 2
     keep_rendered: bool = True
+    reader: str = "auto"  # text-layer PDFs: auto | project | builtin (project = invoicebot.readers.read_document)
+    scan_reader: str = "auto"  # page images and scanned PDFs, same choices
 
     @classmethod
     def load(cls, path: str | Path) -> CorpusConfig:
@@ -106,6 +108,9 @@ class CorpusConfig:
         bad = sorted(set(self.test_templates) - set(self.html_templates) - set(self.reportlab_templates))
         if bad:
             raise ConfigError(f"{where}: test_templates {bad} are not among html_templates/reportlab_templates")
+        for key in ("reader", "scan_reader"):
+            if getattr(self, key) not in ("auto", "project", "builtin"):
+                raise ConfigError(f"{where}: {key} must be auto, project or builtin, not {getattr(self, key)!r}")
         if not 0 <= self.test_share < 1 or not 0 <= self.test_vendor_share < 1:
             raise ConfigError(f"{where}: test_share and test_vendor_share must be between 0 and 1")
         bad = sorted(set(self.countries) - set(COUNTRIES))
@@ -259,7 +264,7 @@ def render_one(cfg: CorpusConfig, plan: Plan, out_dir: Path) -> dict:
         path = out_dir / f"{plan.id}.pdf"
         path.write_bytes(pdf)
     t_render = time.perf_counter() - t0
-    document = read_back(path, lang)
+    document = read_back(path, lang, cfg.scan_reader if plan.engine == "scan" else cfg.reader)
     scan = plan.engine == "scan"
     labels = align(doc, spans, document, ocr=scan, tol=4.0 if scan else 2.0, tol_y=1.5 if scan else 2.0,
                    unrotate=extra.get("unrotate"))
@@ -371,7 +376,7 @@ def summarise(results: list[dict], wall: float, workers: int, cfg: CorpusConfig)
         "wall_seconds": round(wall, 1), "workers": workers,
         "docs_per_second": round(len(ok) / wall, 2) if wall else None,
         "per_engine": per_engine, "field_docs": field_docs, "field_coverage": field_coverage, "splits": count("split"), "doc_types": count("doc_type"), "templates": count("template"),
-        "test_templates": cfg.test_templates, "seed": cfg.seed, "reader": reader_name(),
+        "test_templates": cfg.test_templates, "seed": cfg.seed, "reader": reader_name(cfg.reader), "scan_reader": reader_name(cfg.scan_reader),
     }
 
 

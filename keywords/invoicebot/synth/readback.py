@@ -56,12 +56,12 @@ def read_pdf_builtin(path: Path) -> Document:
     return Document(path=path.name, media_type="application/pdf", pages=pages, sha256=_sha(path))
 
 
-def read_image_builtin(path: Path, lang: str = "en") -> Document:
+def read_image_builtin(path: Path, lang: str = "en", image=None) -> Document:
     import pytesseract
     from PIL import Image
 
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    img = Image.open(path)
+    img = image if image is not None else Image.open(path)
     W, H = img.size
     data = pytesseract.image_to_data(img, lang=TESS_LANG.get(lang, "eng"), config="--psm 3",
                                      output_type=pytesseract.Output.DICT)
@@ -78,7 +78,7 @@ def read_image_builtin(path: Path, lang: str = "en") -> Document:
         box = (round(x / W * 1000, 1), round(y / H * 1000, 1), round((x + w) / W * 1000, 1), round((y + h) / H * 1000, 1))
         words.append(Word(text=text, bbox=box, page=1, source="ocr", confidence=max(conf, 0) / 100, line=line,
                           block=data["block_num"][j]))
-    media = "image/jpeg" if path.suffix.lower() in (".jpg", ".jpeg") else "image/png"
+    media = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".pdf": "application/pdf"}.get(path.suffix.lower(), "image/png")
     return Document(path=path.name, media_type=media, pages=[Page(1, float(W), float(H), "ocr", words)], sha256=_sha(path))
 
 
@@ -94,10 +94,16 @@ def _project_reader():
     return read_document
 
 
-def read_back(path: str | Path, lang: str = "en") -> Document:
-    """Read a rendered PDF or page image into a Document (words with 0..1000 boxes and line numbers)."""
+def read_back(path: str | Path, lang: str = "en", mode: str | None = None) -> Document:
+    """Read a rendered PDF or page image into a Document (words with 0..1000 boxes and line numbers).
+
+    ``mode``: "auto" (the project reader when importable), "project" or "builtin"; default from
+    ``INVOICEBOT_SYNTH_READER`` or "auto".
+    """
     path = Path(path)
-    mode = os.environ.get("INVOICEBOT_SYNTH_READER", "auto")
+    mode = mode or os.environ.get("INVOICEBOT_SYNTH_READER", "auto")
+    if mode not in ("auto", "project", "builtin"):
+        raise ValueError(f"reader mode {mode!r} unknown; use auto, project or builtin")
     if mode != "builtin":
         reader = _project_reader()
         if reader is not None:
@@ -113,12 +119,22 @@ def read_back(path: str | Path, lang: str = "en") -> Document:
         if mode == "project":
             raise RuntimeError("INVOICEBOT_SYNTH_READER=project but invoicebot.readers.read_document is not importable")
     if path.suffix.lower() == ".pdf":
-        return read_pdf_builtin(path)
+        doc = read_pdf_builtin(path)
+        if len(doc.pages) == 1 and not doc.pages[0].words:  # a scanned page: OCR its image
+            import pypdfium2 as pdfium
+
+            pdf = pdfium.PdfDocument(str(path))
+            try:
+                img = pdf[0].render(scale=200 / 72).to_pil().convert("L")
+            finally:
+                pdf.close()
+            return read_image_builtin(path, lang, image=img)
+        return doc
     return read_image_builtin(path, lang)
 
 
-def reader_name() -> str:
-    mode = os.environ.get("INVOICEBOT_SYNTH_READER", "auto")
+def reader_name(mode: str | None = None) -> str:
+    mode = mode or os.environ.get("INVOICEBOT_SYNTH_READER", "auto")
     if mode != "builtin" and _project_reader() is not None:
         return "invoicebot.readers.read_document"
     return "builtin (pdfplumber / pytesseract)"
