@@ -141,6 +141,15 @@
         return Number(value).toFixed(2);
     };
 
+    // Every field the read-back and Post need has been read from the server (sao loads lazily: a record
+    // that shows its state may still miss its invoice address, and Post then fails its pre-validation).
+    ib.loaded = function (record) {
+        var names = ['party', 'invoice_address', 'reference', 'invoice_date', 'currency', 'state', 'lines',
+            'untaxed_amount', 'tax_amount', 'total_amount', 'description', 'payment_term'];
+        return !!record && names.every(function (name) {
+            return record._loaded && name in record._loaded;
+        });
+    };
     // The current record as the form shows it, after the server answered (read-back).
     ib.readInvoice = function () {
         var record = ib.record();

@@ -62,6 +62,16 @@ class TrytonCheck:
             })
         return out
 
+    def count_supplier_invoices(self, reference_prefix: str, state: str = "") -> int:
+        """How many supplier invoices have a reference starting with ``reference_prefix`` (one request)."""
+        from proteus import Model
+
+        self._connect()
+        domain: list[Any] = [("type", "=", "in"), ("reference", "like", f"{reference_prefix}%")]
+        if state:
+            domain.append(("state", "=", state))
+        return len(Model.get("account.invoice").find(domain))  # one search; records are read lazily
+
     def make_test_invoices(self, count: int, run_id: str, seed: int = 7, lines: int = 1) -> list[dict[str, Any]]:
         """``count`` invoice value dicts (the engine's field names) with references ``<run_id>-NNN``."""
         rnd = random.Random(f"{seed}-{run_id}")
