@@ -155,3 +155,20 @@ def test_tryton_profile_data_matches_the_database_it_initialises():
     assert profile_products <= products
     rates = {item.split("=", 1)[0] for item in variables["&{TAX_PRODUCTS}"]}
     assert rates == {str(Decimal(t["rate"]) * 100).rstrip("0").rstrip(".") or "0" for t in master["supplier_taxes"]}
+
+
+def test_profile_is_found_by_name_or_path_and_a_missing_one_says_what_to_do(tmp_path, monkeypatch):
+    from InvoiceLibrary.accounting import _first_line, resolve_profile
+    from InvoiceLibrary.base import InvoiceRobotError
+
+    monkeypatch.delenv("INVOICEBOT_ACCOUNTING_PROFILE", raising=False)
+    assert resolve_profile("tryton") == (ROOT / "resources/accounting/tryton.resource").resolve()
+    assert resolve_profile(None).name == "tryton.resource"
+    own = tmp_path / "my_erp.resource"
+    own.write_text("*** Keywords ***\n", encoding="utf-8")
+    assert resolve_profile(str(own)) == own.resolve()
+    monkeypatch.setenv("INVOICEBOT_ACCOUNTING_PROFILE", str(own))
+    assert resolve_profile(None) == own.resolve()
+    with pytest.raises(InvoiceRobotError, match="README"):
+        resolve_profile("no_such_erp")
+    assert _first_line(Exception("Message: boom\n  (Session info: chrome=1)\nStacktrace:\n#0 x")) == "Message: boom"
