@@ -261,7 +261,8 @@ def title_html(ctx: Ctx, spaced: bool | None = None) -> str:
 
 def page_fmt(ctx: Ctx) -> str:
     word = {"en": "Page", "de": "Seite", "fr": "Page", "nl": "Pagina", "es": "Página", "it": "Pagina", "pl": "Strona"}[ctx.doc.lang]
-    return ctx.rng.choice([f"{word} {{i}} / {{n}}", f"{word} {{i}}", "{i}/{n}", f"{word} {{i}} of {{n}}"])
+    of = {"en": "of", "de": "von", "fr": "sur", "nl": "van", "es": "de", "it": "di", "pl": "z"}[ctx.doc.lang]
+    return ctx.rng.choice([f"{word} {{i}} / {{n}}", f"{word} {{i}}", "{i}/{n}", f"{word} {{i}} {of} {{n}}"])
 
 
 def assemble(ctx: Ctx, style: str, flow: list[str]) -> str:
