@@ -429,6 +429,20 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def cold_start_seconds(pdf: Path, extractor: str) -> float:
+    """Wall time of a fresh process that imports the engine, loads the model and extracts one document."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom invoicebot.pipeline import Engine\n"
+        "r = Engine(sys.argv[2]).process(sys.argv[1])\nsys.exit(0 if r.error is None else 3)"
+    )
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(pdf), extractor], check=True)
+    return round(time.perf_counter() - start, 3)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m invoicebot.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--pdf", action="append", type=Path, help="a text PDF to measure (repeatable)")
@@ -437,6 +451,13 @@ def main(argv: list[str] | None = None) -> int:
         "--engine",
         metavar="MODULE:FUNCTION",
         help="what to time instead of read_document: a callable(path), e.g. invoicebot.pipeline:process_document",
+    )
+    parser.add_argument(
+        "--pipeline",
+        choices=("read", "rules", "model", "auto"),
+        default="auto",
+        help="what the engine does per document: read only, or read + classify + extract + validate with the "
+        "rules, the model, or the model when one is built (default)",
     )
     parser.add_argument("--text-only", action="store_true", help="measure text PDFs only")
     parser.add_argument("--scans-only", action="store_true", help="measure scanned pages only")
@@ -455,8 +476,23 @@ def main(argv: list[str] | None = None) -> int:
             engine = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError) as exc:
             parser.error(f"--engine {args.engine}: cannot import it ({exc}); give MODULE:FUNCTION")
+    if engine is None and args.pipeline != "read":
+        from invoicebot.pipeline import Engine
+
+        pipeline = Engine(args.pipeline)
+        engine = pipeline.process
     result = run_bench(text_pdfs, scans, engine, repeat=args.repeat)
+    label = args.engine or (f"full pipeline ({pipeline.extractor}, model {'loaded' if pipeline.model else 'not built: rules'})"
+                            if args.pipeline != "read" else "read_document")
+    print(f"engine: {label}")
     print(format_table(result))
+    if args.pipeline != "read" and not args.engine and result.get("text"):
+        first = (args.pdf or sorted(SAMPLES_DIR.glob("*.pdf")) or [None])[0]
+        if first is not None:
+            cold = cold_start_seconds(Path(first), args.pipeline)
+            result["cold_start_seconds"] = cold
+            print(f"first extraction {cold:.2f} s after process start (new interpreter, imports and model load included; "
+                  f"{Path(first).name})")
     if args.per_document:
         for kind in ("text", "scan"):
             for row in result.get(kind, {}).get("per_document", []):
