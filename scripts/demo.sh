@@ -31,4 +31,17 @@ RPA_OUTPUT_WORKITEM_PATH="$out/work-items/consumer/work-items.json" \
     --console dotted --variable ACCOUNTING_PROFILE:tryton --variable CREATE_UNKNOWN_SUPPLIER:True \
     robot_tasks/consumer.robot || true
 
-"$PY" -m invoicebot.report summary --latest output/report
+# The summary of the run this demo made (the newest report folder) and where its report is.
+"$PY" - "$out/report" <<'PYEOF'
+import json, sys
+from pathlib import Path
+runs = sorted(Path(sys.argv[1]).glob("*/summary.json"), key=lambda p: p.stat().st_mtime)
+if not runs:
+    sys.exit("demo: no run report was written; see output/demo/*-log.html")
+s = json.loads(runs[-1].read_text())
+print(f"\ninvoice robot run {runs[-1].parent.name}: {s['mails']} mails, {s['attachments']} attachments -> "
+      f"{s.get('done', 0)} done (keyed), {s.get('review', 0)} to review, {s.get('failed', 0)} failed")
+if s.get("codes"):
+    print("reasons: " + ", ".join(f"{k} {v}" for k, v in s["codes"].items()))
+print(f"report: {runs[-1].parent / 'report.html'} (and report.csv)")
+PYEOF

