@@ -74,6 +74,18 @@ Unknown Supplier Goes To Review
     ${stored}=    Supplier Invoices    reference_prefix=${run}-
     Should Be Empty    ${stored}
 
+An Unknown Supplier Is Created When The Profile Allows It
+    [Documentation]    With \${CREATE_UNKNOWN_SUPPLIER} set, the party completion's Create... makes the supplier.
+    [Teardown]    Set Global Variable    ${CREATE_UNKNOWN_SUPPLIER}    ${FALSE}
+    Set Global Variable    ${CREATE_UNKNOWN_SUPPLIER}    ${TRUE}
+    ${run}=    New Run Id    N
+    ${invoices}=    Make Test Invoices    1    ${run}
+    Set To Dictionary    ${invoices}[0]    vendor_name=New Vendor ${run} GmbH
+    ${outcome}=    Key Invoice Into Accounting    ${invoices}[0]    post=${TRUE}
+    Should Be Equal    ${outcome}[status]    KEYED    ${outcome}[message]
+    Should Be Equal    ${outcome}[state]    posted
+    Invoice In Tryton Should Equal    ${outcome}[invoice_id]    ${invoices}[0]
+
 A Tax That Matches No Rate Goes To Review
     ${run}=    New Run Id    T
     ${invoices}=    Make Test Invoices    1    ${run}
