@@ -72,6 +72,27 @@ class TrytonCheck:
             domain.append(("state", "=", state))
         return len(Model.get("account.invoice").find(domain))  # one search; records are read lazily
 
+    def end_processes_using(self, path: str) -> list[int]:
+        """SIGKILL the processes whose command line names ``path`` (the browser of a killed robot run)."""
+        import signal
+        from pathlib import Path
+
+        ended = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit() or int(proc.name) == os.getpid():
+                continue
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            except OSError:
+                continue
+            if path in cmdline:
+                try:
+                    os.kill(int(proc.name), signal.SIGKILL)
+                    ended.append(int(proc.name))
+                except ProcessLookupError:
+                    pass
+        return ended
+
     def make_test_invoices(self, count: int, run_id: str, seed: int = 7, lines: int = 1) -> list[dict[str, Any]]:
         """``count`` invoice value dicts (the engine's field names) with references ``<run_id>-NNN``."""
         rnd = random.Random(f"{seed}-{run_id}")

@@ -33,6 +33,8 @@ A Robot Killed Between Saving And Releasing Neither Duplicates Nor Loses An Invo
     Send Signal To Process    SIGKILL    ${first}    group=${TRUE}
     ${killed}=    Wait For Process    ${first}    timeout=30 s
     Should Be Equal As Integers    ${killed.rc}    -9    the first worker run was not killed
+    # Chromium runs in its own process group: end the killed run's browser (its profile is in that run's folder)
+    End Processes Using    ${dir}/first/invoicebot-chromium-
     ${before}=    Supplier Invoices    reference_prefix=${run}-
     ${released}=    Read Work Item Outputs    ${dir}/first-outputs.json
     Log    killed with ${{len($before)}} invoice(s) in Tryton and ${{len($released)}} work item(s) released
