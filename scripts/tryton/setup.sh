@@ -10,7 +10,8 @@ if ! "$TRYTON_VENV/bin/python" -c "import trytond, proteus, trytond.modules.acco
    || [[ "$("$TRYTON_VENV/bin/python" -c 'import trytond; print(trytond.__version__)' 2>/dev/null)" != "${TRYTON_PIP_PINS[0]#trytond==}" ]]; then
   echo "tryton setup: installing ${TRYTON_PIP_PINS[*]} into $TRYTON_VENV" >&2
   [[ -x "$TRYTON_VENV/bin/python" ]] || python3 -m venv "$TRYTON_VENV"
-  "$TRYTON_VENV/bin/pip" install -q --disable-pip-version-check "${TRYTON_PIP_PINS[@]}"
+  # the three pins plus their dependencies, all exact (scripts/tryton/requirements.txt = pip freeze)
+  "$TRYTON_VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/scripts/tryton/requirements.txt"
 fi
 
 if [[ ! -f "$SAO_ROOT/dist/tryton-sao.js" ]] \
