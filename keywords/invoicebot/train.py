@@ -201,11 +201,17 @@ def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker,
                             weight_decay=0.01)
     steps_per_epoch = math.ceil(len(train) / cfg.batch_docs)
     total_steps = max(1, int(steps_per_epoch * cfg.epochs))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[cfg.lr_encoder, cfg.lr_head], total_steps=total_steps,
-                                                pct_start=0.1, anneal_strategy="linear")
+    base_lrs = [cfg.lr_encoder, cfg.lr_head]
+
+    def set_lr(progress_share: float) -> None:
+        """Warm up over the first 10%, then decay linearly to zero at the end of the steps or of the time
+        budget, whichever comes first (so a run cut by the budget still ends annealed)."""
+        f = min(1.0, progress_share / 0.1) * max(0.0, 1.0 - progress_share) / 0.9 if progress_share > 0.1 else progress_share / 0.1
+        for group, lr in zip(opt.param_groups, base_lrs, strict=True):
+            group["lr"] = lr * max(f, 0.02)
     weights = torch.ones(len(F.CLASSES))
     weights[F.CLASSES.index(F.NONE)] = cfg.none_weight
-    loss_fn = nn.CrossEntropyLoss(weight=weights)
+    loss_fn = nn.CrossEntropyLoss(weight=weights.to(next(net.parameters()).device))
     doc_loss_fn = nn.CrossEntropyLoss()
     dev = next(net.parameters()).device
     net.train()
@@ -226,6 +232,7 @@ def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker,
             if time.perf_counter() - start > cfg.time_budget_s:
                 stopped_early = True
                 break
+            set_lr(max(step / total_steps, (time.perf_counter() - start) / cfg.time_budget_s))
             batch = [train[i] for i in order[k : k + cfg.batch_docs]]
             tensors = _batch_tensors(batch, tokenizer, cfg.model, rng, cfg.negatives_per_doc, True)
             ids, mask, cs, cf, ck, lab, ds, df, dt = _to(tensors, dev)
@@ -236,7 +243,6 @@ def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker,
             loss.backward()
             nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
-            sched.step()
             step += 1
             losses.append(float(loss.detach()))
             if bar:
