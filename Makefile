@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)/keywords
 
-.PHONY: setup tryton model demo test lint unit libdoc dryrun acceptance bench evaluate-dev clean
+.PHONY: setup tryton model demo test lint unit libdoc dryrun acceptance bench bench-keying evaluate-dev clean
 
 ## set-up -------------------------------------------------------------------------------------
 setup: $(VENV)/.installed
@@ -61,6 +61,9 @@ unit: setup
 ## measurements ----------------------------------------------------------------------------------
 bench: setup
 	$(VENV)/bin/invoicebot bench
+
+bench-keying: setup tryton
+	$(PY) scripts/bench_keying.py --count 20
 
 evaluate-dev: setup
 	rm -rf output/dev-pred

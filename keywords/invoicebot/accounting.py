@@ -217,7 +217,8 @@ def build_keying_payload(
 
 def keying_input(invoice: Any) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
     """Accept an ExtractionResult, its ``to_dict()``, or a plain values dict; return values, items, sha256."""
-    if hasattr(invoice, "values") and hasattr(invoice, "line_items") and callable(invoice.values):
+    # a dict (the keywords' masked dicts too) has a callable .values(): look at it as a dict first
+    if not isinstance(invoice, dict) and hasattr(invoice, "line_items") and callable(getattr(invoice, "values", None)):
         items = [asdict(li) if not isinstance(li, dict) else li for li in invoice.line_items]
         return dict(invoice.values()), items, getattr(invoice, "sha256", "") or ""
     if isinstance(invoice, dict):
