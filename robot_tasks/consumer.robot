@@ -16,6 +16,8 @@ Suite Teardown      Finish Consumer
 
 *** Variables ***
 ${ACCOUNTING_PROFILE}       ${EMPTY}
+# Create a supplier the accounting system does not know (True) or send its invoices to review (False).
+${CREATE_SUPPLIERS}         ${False}
 # Post keyed invoices (True) or leave them as drafts for a person to post (False).
 ${POST_INVOICES}            ${False}
 ${WORK_DIR}                 ${OUTPUT_DIR}${/}consumer-files
@@ -30,6 +32,10 @@ Process Attachment Work Items
 *** Keywords ***
 Load Accounting Profile
     IF    $ACCOUNTING_PROFILE    Use Accounting Profile    ${ACCOUNTING_PROFILE}
+    # after the import: the profile's own Variables section would hide a value given on the command line
+    IF    $ACCOUNTING_PROFILE and $CREATE_SUPPLIERS
+        Set Global Variable    ${CREATE_UNKNOWN_SUPPLIER}    ${TRUE}
+    END
 
 Finish Consumer
     IF    $ACCOUNTING_PROFILE    Run Keyword And Ignore Error    Close Accounting

@@ -28,7 +28,7 @@ echo "demo: consumer (classify, extract, validate, key into Tryton)" >&2
 RPA_INPUT_WORKITEM_PATH="$out/work-items/producer/work-items.json" \
 RPA_OUTPUT_WORKITEM_PATH="$out/work-items/consumer/work-items.json" \
   "$PY" -m robot --rpa --outputdir "$out" --output consumer.xml --log consumer-log.html --report NONE \
-    --console dotted --variable ACCOUNTING_PROFILE:tryton --variable CREATE_UNKNOWN_SUPPLIER:True \
+    --console dotted --variable ACCOUNTING_PROFILE:tryton --variable CREATE_SUPPLIERS:True \
     robot_tasks/consumer.robot || true
 
 # The summary of the run this demo made (the newest report folder) and where its report is.
