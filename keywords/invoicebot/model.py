@@ -174,7 +174,14 @@ class InvoiceModel:
 
         _, _, doc_probs = self._run(ctx, vocab or load_vocabulary())
         i = int(doc_probs.argmax())
+        how = self.strategies.get("document_type", "model")
+        if how == "rules" or (how == "fallback" and float(doc_probs[i]) < self.DOC_TYPE_FALLBACK_BELOW):
+            from .rules import classify_by_rules
+
+            return classify_by_rules(ctx)
         return DOCUMENT_TYPES[i], round(float(doc_probs[i]), 3)
+
+    DOC_TYPE_FALLBACK_BELOW = 0.6
 
     def extract(self, doc: Document, ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
         feats, probs, _ = self._run(ctx, vocab)

@@ -16,6 +16,7 @@ from .candidates import DocumentContext, build_context
 from .config import MODELS_DIR, ReaderSettings
 from .errors import DocumentError, InvoiceBotError
 from .readers import read_document
+from .rules import classify_by_rules
 from .schema import INVOICE_LIKE_TYPES, Document, ExtractionResult
 from .validate import validate_invoice
 from .vocabulary import Vocabulary, load_vocabulary
@@ -23,18 +24,6 @@ from .vocabulary import Vocabulary, load_vocabulary
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_DIR = MODELS_DIR / "invoice-minilm"
-
-
-def classify_by_rules(ctx: DocumentContext) -> tuple[str, float]:
-    """Document type from vocabulary keywords weighted by where and how large they stand."""
-    hits = ctx.doc_type_hits
-    if not hits or max(hits.values()) <= 0:
-        return "other", 0.3
-    ranked = sorted(hits.items(), key=lambda kv: -kv[1])
-    best, score = ranked[0]
-    second = ranked[1][1] if len(ranked) > 1 else 0.0
-    margin = (score - second) / max(score, 1e-6)
-    return best, round(0.5 + 0.45 * margin, 3)
 
 
 class Engine:

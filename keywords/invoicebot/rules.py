@@ -406,3 +406,15 @@ def extract_fields(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
         if name in DATE_FIELDS and fields[name].value is None:
             del fields[name]
     return fields
+
+
+def classify_by_rules(ctx: DocumentContext) -> tuple[str, float]:
+    """Document type from vocabulary keywords weighted by where and how large they stand."""
+    hits = ctx.doc_type_hits
+    if not hits or max(hits.values()) <= 0:
+        return "other", 0.3
+    ranked = sorted(hits.items(), key=lambda kv: -kv[1])
+    best, score = ranked[0]
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    margin = (score - second) / max(score, 1e-6)
+    return best, round(0.5 + 0.45 * margin, 3)

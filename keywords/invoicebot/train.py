@@ -37,7 +37,7 @@ from .model import (
     tensors_for,
     tokenize,
 )
-from .rules import extract_fields
+from .rules import classify_by_rules, extract_fields
 from .schema import DOCUMENT_TYPES, Document
 from .vocabulary import load_vocabulary
 
@@ -288,7 +288,8 @@ def _f1(tally: list[int]) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-def choose_strategies(val: list[Example], probs: list, thresholds: dict[str, float], vocab) -> dict[str, str]:
+def choose_strategies(val: list[Example], probs: list, thresholds: dict[str, float], vocab,
+                      model_classify) -> dict[str, str]:
     """Per field, what validation F1 says works best: the model, the rules, or the model with the rules
     filling in where the model abstains."""
     tallies = {n: {k: [0, 0, 0] for k in STRATEGIES} for n in F.MODEL_FIELDS}
@@ -304,9 +305,32 @@ def choose_strategies(val: list[Example], probs: list, thresholds: dict[str, flo
             _count(name, (m or r).value if (m or r) else None, truth, tallies[name]["fallback"])
     out = {}
     for name, t in tallies.items():
-        # ties go to the model with the rules' fallback, then to the model alone
-        out[name] = max(("fallback", "model", "rules"), key=lambda k: _f1(t[k]) + (1e-6 if k == "fallback" else 0))
+        out[name] = _prefer_fallback({k: _f1(v) for k, v in t.items()})
+    # the document type: the model's head, the rules' keywords, or the head where it is sure and the rules elsewhere
+    hits = {k: 0 for k in STRATEGIES}
+    for ex, _ in probs:
+        m_type, m_conf = model_classify(ex)
+        r_type, _ = classify_by_rules(ex.ctx)
+        truth = DOCUMENT_TYPES[ex.doc_type]
+        hits["model"] += m_type == truth
+        hits["rules"] += r_type == truth
+        hits["fallback"] += (m_type if m_conf >= InvoiceModel.DOC_TYPE_FALLBACK_BELOW else r_type) == truth
+    out["document_type"] = _prefer_fallback({k: v / max(1, len(probs)) for k, v in hits.items()})
     return out
+
+
+#: Validation shares its templates with training, so it flatters the network: it replaces the rules' answer
+#: (where the network abstains) or the rules outright only when it wins on validation by this margin.
+STRATEGY_MARGIN = 0.03
+
+
+def _prefer_fallback(score: dict[str, float]) -> str:
+    """"model" (leave the field empty where the network abstains) is never chosen: where the rules have an
+    answer it is given with the rules' own, lower confidence, and the confidence threshold downstream decides
+    whether a person looks at it.  The rules alone win only by the margin."""
+    if score["rules"] >= score["fallback"] + STRATEGY_MARGIN:
+        return "rules"
+    return "fallback"
 
 
 STRATEGIES = ("model", "rules", "fallback")
@@ -431,8 +455,10 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
     fit_info["device"] = str(next(net.parameters()).device)
     net.to("cpu")  # calibration, evaluation and the saved model run on the CPU
     temperature, thresholds, probs = calibrate(net, tokenizer, cfg.model, val) if val else (1.0, {}, [])
-    strategies = choose_strategies(val, probs, thresholds, vocab) if val else {}
-    model = InvoiceModel(out, net, tokenizer, cfg.model, thresholds, temperature, strategies=strategies)
+    model = InvoiceModel(out, net, tokenizer, cfg.model, thresholds, temperature)
+    if val:
+        model.strategies = choose_strategies(val, probs, thresholds, vocab, lambda ex: model.classify(None, ex.ctx, vocab))
+    strategies = model.strategies
     metrics = {"val": evaluate_split(model, val, vocab) if val else None,
                "test": evaluate_split(model, test, vocab) if test else None}
     card = {
@@ -452,6 +478,30 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
         card["learning_curves"] = json.loads(curves.read_text(encoding="utf-8"))["rows"]
         card["learning_curves_source"] = str(curves.relative_to(PROJECT_ROOT))
     save(out, net, tokenizer, card)
+    return card
+
+
+def recalibrate(config_path: str | Path | None, model_dir: str | Path | None = None, progress: bool = True) -> dict:
+    """Calibrate a built model again on the corpus' validation split (temperature, thresholds, strategies) and
+    score it again, without training: the weights stay as they are."""
+    from .model import load_model
+
+    cfg = TrainConfig.load(config_path if config_path and Path(config_path).exists() else None)
+    out = _resolve(str(model_dir or cfg.out_dir))
+    model = load_model(out, required=True)
+    vocab = load_vocabulary()
+    examples = load_corpus(ensure_corpus(cfg, progress), vocab, progress=progress)
+    val = [e for e in examples if e.split == "val"]
+    test = [e for e in examples if e.split == "test"]
+    model.strategies = {}
+    model.temperature, model.thresholds, probs = calibrate(model.net, model.tokenizer, model.cfg, val)
+    model.strategies = choose_strategies(val, probs, model.thresholds, vocab, lambda ex: model.classify(None, ex.ctx, vocab))
+    card = dict(model.card)
+    card.update(temperature=model.temperature, thresholds=model.thresholds, strategies=model.strategies,
+                metrics={"val": evaluate_split(model, val, vocab), "test": evaluate_split(model, test, vocab)},
+                recalibrated=time.strftime("%Y-%m-%d %H:%M:%S"))
+    (out / "model_card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
+    (out / "model_card.md").write_text(card_markdown(card), encoding="utf-8")
     return card
 
 
@@ -538,11 +588,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--learning-curves", metavar="OUT.json",
                    help="instead of building the model: pretrained vs random initialisation at --sizes, written here")
     p.add_argument("--sizes", default="100,300,1000", help="training-set sizes for --learning-curves")
+    p.add_argument("--recalibrate", action="store_true",
+                   help="keep the built model's weights; calibrate and choose its strategies again, and score it")
     args = p.parse_args(argv)
     overrides = {}
     for kv in args.set:
         k, _, v = kv.partition("=")
         overrides[k] = json.loads(v) if v not in ("", None) and v[0] in "0123456789-[{tfn" else v
+    if args.recalibrate:
+        card = recalibrate(args.config, args.out, progress=not args.quiet)
+        test = card["metrics"]["test"]
+        print(f"recalibrated: test micro F1 {test['micro_f1']} (rules {test['rules_micro_f1']}), document type "
+              f"accuracy {test['document_type_accuracy']}, ECE {test['ece']}; strategies {card['strategies']}")
+        return 0
     if args.learning_curves:
         sizes = tuple(int(x) for x in args.sizes.split(","))
         learning_curves(args.config, sizes, progress=not args.quiet, overrides=overrides, out=args.learning_curves)
