@@ -163,6 +163,10 @@ Start Test Mail Server
 Stop Test Mail Server
     Close Mailbox
     Run Dovecot Script    stop
+    # the suites after this one run in the same process: leave them no pointer to a stopped server
+    FOR    ${name}    IN    DOVECOT_DIR    IMAP_HOST    IMAP_PORT    IMAP_USER    IMAP_PASSWORD    IMAP_CAFILE
+        Remove Environment Variable    INVOICEBOT_${name}
+    END
 
 Run Dovecot Script
     [Arguments]    @{args}
