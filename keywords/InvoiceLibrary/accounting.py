@@ -134,6 +134,9 @@ class AccountingKeywords(Component):
     def open_accounting(self) -> None:
         """Opens the accounting UI of the configured profile and logs in (no-op when already in).
 
+        | =Arguments= | =Description= |
+        | (none) | The profile comes from `Use Accounting Profile` (default: ``INVOICEBOT_ACCOUNTING_PROFILE``, else ``tryton``). |
+
         Credentials come from the profile's variables (for Tryton: ``INVOICEBOT_TRYTON_USER`` and
         ``INVOICEBOT_TRYTON_PASSWORD`` in the environment) and are never logged.
 
@@ -152,8 +155,14 @@ class AccountingKeywords(Component):
     def close_accounting(self) -> None:
         """Closes the accounting UI's browser.
 
+        | =Arguments= | =Description= |
+        | (none) | Closes the browser that `Open Accounting` or `Key Invoice Into Accounting` opened; a no-op when none is open. |
+
         Example:
         | [Teardown]    `Close Accounting`
+
+        Fails only when the profile's own ``Close Accounting`` keyword fails (a browser that no longer answers);
+        the next `Open Accounting` starts a new one.
         """
         if self._state["prefix"] is not None:
             self._run("Close Accounting")
