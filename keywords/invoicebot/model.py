@@ -134,6 +134,10 @@ class InvoiceModel:
 
     CACHE_SIZE = 50_000
 
+    def clear_cache(self) -> None:
+        self._cache.clear()
+        self._last = None
+
     @property
     def device(self) -> torch.device:
         return next(self.net.parameters()).device
