@@ -52,8 +52,9 @@ dryrun: setup
 	RPA_INPUT_WORKITEM_PATH=devdata/work-items-in/producer/work-items.json \
 	$(ROBOT) --dryrun --rpa --output NONE --report NONE --log NONE robot_tasks tests/acceptance
 
+# The suites start Dovecot and Tryton themselves; Tryton is stopped afterwards, pass or fail.
 acceptance: setup tryton
-	$(ROBOT) --outputdir output/acceptance tests/acceptance
+	rc=0; $(ROBOT) --outputdir output/acceptance tests/acceptance || rc=$$?; bash scripts/tryton/stop.sh || true; exit $$rc
 
 unit: setup
 	$(PY) -m pytest -q tests/unit

@@ -45,10 +45,9 @@ from typing import Any
 
 from invoicebot.errors import InvoiceBotError
 
-PDF = "application/pdf"
-PNG = "image/png"
-JPEG = "image/jpeg"
-TIFF = "image/tiff"
+from .readers.detect import JPEG, PDF, PNG, TIFF  # noqa: E402 - the media types the readers read
+from .readers.detect import sniff as sniff_document  # noqa: E402
+
 ZIP = "application/zip"
 
 #: Media types that are documents for the readers, with the extension a saved file gets.
@@ -178,14 +177,6 @@ class SavedAttachment:
 def sniff_media_type(data: bytes) -> str:
     """Return the media type of ``data`` from its first bytes (``application/octet-stream`` if unknown)."""
     head = data[:2048]
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if head.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    if head.startswith((b"II*\x00", b"MM\x00*")):
-        return TIFF
-    if head.startswith(b"%PDF-"):
-        return PDF
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # before the loose PDF test: a stored zip holds "%PDF-"
         with contextlib.suppress(zipfile.BadZipFile, OSError, ValueError):
             names = zipfile.ZipFile(io.BytesIO(data)).namelist()
@@ -194,8 +185,9 @@ def sniff_media_type(data: bytes) -> str:
             if "mimetype" in names:
                 return "application/vnd.oasis.opendocument"
         return ZIP
-    if b"%PDF-" in head[:1024]:  # the PDF spec lets the header sit anywhere in the first 1024 bytes
-        return PDF
+    document = sniff_document(head)  # the readers' own test for the types they read: one place for it
+    if document is not None:
+        return document
     if head.startswith((b"GIF87a", b"GIF89a")):
         return "image/gif"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
