@@ -45,8 +45,8 @@ from typing import Any
 
 from invoicebot.errors import InvoiceBotError
 
-from .readers.detect import JPEG, PDF, PNG, TIFF  # noqa: E402 - the media types the readers read
-from .readers.detect import sniff as sniff_document  # noqa: E402
+from .readers.detect import JPEG, PDF, PNG, TIFF  # the media types the readers read
+from .readers.detect import sniff as sniff_document
 
 ZIP = "application/zip"
 
