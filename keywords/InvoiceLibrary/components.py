@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
-
+from .accounting import AccountingKeywords
 from .base import LibraryContext
+from .documents import DocumentKeywords
+from .mailbox import MailboxKeywords
+from .model import ModelKeywords
+from .review import ReviewKeywords
+from .workitems import WorkItemKeywords
 
-#: (module, class) of each component; a module that is not there yet is skipped.
-COMPONENTS = (
-    ("documents", "DocumentKeywords"),
-    ("mailbox", "MailboxKeywords"),
-    ("review", "ReviewKeywords"),
-    ("model", "ModelKeywords"),
-    ("accounting", "AccountingKeywords"),
-    ("workitems", "WorkItemKeywords"),
-)
+#: One component per area; each is handed the shared context.
+COMPONENTS = (DocumentKeywords, MailboxKeywords, ReviewKeywords, ModelKeywords, AccountingKeywords, WorkItemKeywords)
 
 
 def load_components(ctx: LibraryContext) -> list:
-    out = []
-    for module, cls in COMPONENTS:
-        try:
-            mod = importlib.import_module(f"{__package__}.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__package__}.{module}":
-                continue
-            raise
-        out.append(getattr(mod, cls)(ctx))
-    return out
+    return [component(ctx) for component in COMPONENTS]
