@@ -66,9 +66,11 @@ bench: setup
 bench-keying: setup tryton
 	$(PY) scripts/bench_keying.py --count 20
 
+# `make evaluate-dev EXTRACTOR=rules` for the rule baseline; auto = the model when one is built
+EXTRACTOR ?= auto
 evaluate-dev: setup
 	rm -rf output/dev-pred
-	$(VENV)/bin/invoicebot extract ../shared/dev/invoice2data/docs --out output/dev-pred -q || test $$? -eq 3
+	$(VENV)/bin/invoicebot extract ../shared/dev/invoice2data/docs --out output/dev-pred --extractor $(EXTRACTOR) -q || test $$? -eq 3
 	$(VENV)/bin/invoicebot evaluate --gt ../shared/dev/invoice2data/canonical --pred output/dev-pred --errors
 
 clean:
