@@ -17,8 +17,6 @@ from .layout import Line, document_lines, split_segments, union, x_overlap
 from .schema import BBox, Document
 from .vocabulary import Vocabulary
 
-KINDS = ("date", "amount", "id", "name")
-
 # A number that may be an amount: 1.234,56 / 1,234.56 / 1 234,56 / 1'234.50 / 1939 / (12.00) / 12.00- / -9,32
 # Spaces group thousands only before a decimal comma ("1 234,56"): "1 278.61" is a quantity and a price.
 _AMOUNT_RE = re.compile(
@@ -234,17 +232,10 @@ def _attach_labels(ctx: DocumentContext, c: Candidate) -> None:
         if up.page != line.page or c.bbox[1] - up.bbox[3] > 6 * height:
             break
         for m, kind in ctx.label_spans.get(j, []):
-            lb = _column_bbox(ctx, j, m)
+            lb = _span_bbox(up, m.start, m.end)
             if x_overlap(lb, c.bbox) > 0.3 or (lb[0] - 15 <= c.bbox[0] <= lb[2] + 5):
                 c.above.append(LabelHit(m.field, m.phrase, kind, "above", c.bbox[1] - lb[3], lb))
     c.above.sort(key=lambda h: h.distance)
-
-
-def _column_bbox(ctx: DocumentContext, j: int, m) -> BBox:
-    """The label's box widened to its column: up to the next label on the header line."""
-    line = ctx.lines[j]
-    lb = _span_bbox(line, m.start, m.end)
-    return lb
 
 
 def _add_features(ctx: DocumentContext) -> None:
@@ -264,7 +255,3 @@ def _add_features(ctx: DocumentContext) -> None:
             f["is_max_amount"] = 1.0 if rank == 0 else 0.0
             same = sum(1 for a in amounts if a.value == c.value)
             f["repeats"] = min(same, 5) / 5
-
-
-def amount_candidates_for(ctx: DocumentContext, kind: str = "amount") -> list[Candidate]:
-    return [c for c in ctx.candidates if c.kind == kind]

@@ -17,7 +17,7 @@ from .config import MODELS_DIR, ReaderSettings
 from .errors import DocumentError, InvoiceBotError
 from .readers import read_document
 from .rules import classify_by_rules
-from .schema import INVOICE_LIKE_TYPES, Document, ExtractionResult
+from .schema import Document, ExtractionResult
 from .validate import validate_invoice
 from .vocabulary import Vocabulary, load_vocabulary
 
@@ -119,10 +119,6 @@ class Engine:
 def process_document(path: str | Path, *, settings: ReaderSettings | None = None, extractor: str = "auto") -> ExtractionResult:
     """Convenience wrapper: a one-off Engine (use ``Engine`` for batches)."""
     return Engine(extractor, settings=settings).process(path)
-
-
-def is_invoice_like(doc_type: str | None) -> bool:
-    return doc_type in INVOICE_LIKE_TYPES
 
 
 _default_engine: Engine | None = None

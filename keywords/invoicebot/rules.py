@@ -34,15 +34,6 @@ class Scored:
     label: LabelHit | None = None
 
 
-def owner_label(c: Candidate, ctx: DocumentContext) -> LabelHit | None:
-    """The label a candidate belongs to: nearest on its left, else nearest above in its column."""
-    if c.left:
-        return c.left[0]
-    if c.above:
-        return c.above[0]
-    return None
-
-
 def _same_kind_between(c: Candidate, hit: LabelHit, ctx: DocumentContext) -> tuple[int, bool]:
     """How many candidates of the same kind stand between the label and this one; is this the last."""
     same_line = [o for o in ctx.candidates if o.line == c.line and o.kind == c.kind and o.bbox[0] >= hit.bbox[2] - 1]
