@@ -45,6 +45,7 @@ class DocFeatures:
     candidates: list[Candidate] = field(default_factory=list)
     doc_strings: list[int] = field(default_factory=list)  # string ids read by the document classifier
     doc_feats: list[float] = field(default_factory=list)
+    rule_fields: dict = field(default_factory=dict)  # what the rules extracted (features and fill-in share it)
 
 
 class _Strings:
@@ -135,9 +136,8 @@ def _median_height(ctx: DocumentContext) -> float:
     return hs[len(hs) // 2] or 1.0
 
 
-def _rule_picks(ctx: DocumentContext, vocab) -> dict[str, int]:
+def _rule_picks(ctx: DocumentContext, fields: dict) -> dict[str, int]:
     """id() of the candidate the rules chose for each field (matched by page, box and value)."""
-    fields = rules.extract_fields(ctx, vocab)
     picks: dict[str, int] = {}
     for name, ef in fields.items():
         if ef.bbox is None:
@@ -162,7 +162,8 @@ def keep_candidate(ctx: DocumentContext, c: Candidate) -> bool:
 def featurize(ctx: DocumentContext, vocab) -> DocFeatures:
     out = DocFeatures()
     strings = _Strings()
-    picks = _rule_picks(ctx, vocab)
+    out.rule_fields = rules.extract_fields(ctx, vocab)
+    picks = _rule_picks(ctx, out.rule_fields)
     for c in ctx.candidates:
         if c.kind == "name" and rules.legal_form_span(vocab, c.value):
             c.features["legal"] = 1.0

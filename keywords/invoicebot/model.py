@@ -192,9 +192,7 @@ class InvoiceModel:
         fields = decode(feats, probs, self.thresholds, ctx)
         if not self.strategies:
             return fields
-        from .rules import extract_fields
-
-        ruled = extract_fields(ctx, vocab)
+        ruled = feats.rule_fields
         out = {k: v for k, v in fields.items() if k not in F.MODEL_FIELDS}
         for name in F.MODEL_FIELDS:
             how = self.strategies.get(name, "model")
