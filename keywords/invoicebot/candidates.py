@@ -15,6 +15,7 @@ from decimal import Decimal
 from . import normalize
 from .layout import Line, document_lines, split_segments, union, x_overlap
 from .schema import BBox, Document
+from .validate import find_ibans
 from .vocabulary import Vocabulary
 
 # A number that may be an amount: 1.234,56 / 1,234.56 / 1 234,56 / 1'234.50 / 1939 / (12.00) / 12.00- / -9,32
@@ -25,6 +26,7 @@ _AMOUNT_RE = re.compile(
 )
 _ID_RE = re.compile(r"#?\s?[A-Za-z0-9][A-Za-z0-9_/.\-]*[A-Za-z0-9]")
 _HAS_DIGIT = re.compile(r"\d")
+_PART_SEP = re.compile(r"\s+[·|•]\s+")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _PERCENT_AFTER = re.compile(r"^\s?%")
 _WEBLIKE_TOKEN = re.compile(r"\S*(?:@|www\.|https?://)\S*|\S+\.(?:com|net|org|de|fr|nl|it|es|pl|be|ch|at|co\.uk|in|eu|io)\b\S*", re.I)
@@ -135,9 +137,14 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
     candidates: list[Candidate] = []
     for i, line in enumerate(lines):
         claimed: list[tuple[int, int]] = [(m.start, m.end) for m, _ in label_spans.get(i, [])]
-        # dates first: their digits must not also become amounts or ids
+        # IBANs first, then dates: their digits must not also become amounts or ids
+        for s, e, iban in find_ibans(line.text, vocabulary=vocab):
+            cand = _make(lines, i, "id", iban, s, e)
+            cand.features["iban"] = 1.0
+            candidates.append(cand)
+            claimed.append((s, e))
         for m in normalize.find_dates(line.text, order=date_order):
-            if m.value is None:
+            if m.value is None or _overlaps(claimed, m.start, m.end):
                 continue
             candidates.append(_make(lines, i, "date", m.value.isoformat(), m.start, m.end))
             claimed.append((m.start, m.end))
@@ -168,21 +175,27 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
             # "Sold by: Example Ltd" -> also the text after each label, up to the next label
             cuts = sorted({m.end for m, _ in labels_here if s0 <= m.start < s0 + len(seg.text)})
             starts = sorted({m.start for m, _ in labels_here})
+            first_label = min([st for st in starts if s0 < st < s0 + len(seg.text)], default=None)
+            if first_label is not None:  # "Example S.r.l. Coordinate bancarie: ..." -> also what comes before the label
+                pieces.append((s0, first_label))
             for cut in cuts:
                 end = s0 + len(seg.text)
                 pieces.append((cut, end))
                 nxt = min([st for st in starts if st >= cut] + [end])
                 if nxt < end:
                     pieces.append((cut, nxt))
+            # "Example GmbH · Mainstreet 4 · 12345 Town": each part alone too
+            for m in _PART_SEP.finditer(seg.text):
+                pieces += [(s0, s0 + m.start()), (s0 + m.end(), s0 + len(seg.text))]
             # a web address or e-mail beside a name ("Example B.V. www.example.com") is cut off, not the name
             for m in _WEBLIKE_TOKEN.finditer(seg.text):
                 pieces += [(s0, s0 + m.start()), (s0 + m.end(), s0 + len(seg.text))]
             for a, b in pieces:
                 raw = line.text[a:b]
-                text = raw.strip(" :;,-|#")
+                text = raw.strip(" :;,-|#·•")
                 if not _HAS_LETTER.search(text) or len(text) < 2 or len(text) > 80 or _WEBLIKE.search(text):
                     continue
-                lead = len(raw) - len(raw.lstrip(" :;,-|#"))
+                lead = len(raw) - len(raw.lstrip(" :;,-|#·•"))
                 candidates.append(_make(lines, i, "name", text, a + lead, a + lead + len(text)))
 
     ctx = DocumentContext(

@@ -15,6 +15,7 @@ is not scored.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -42,6 +43,8 @@ def canonical(name: str, value) -> str | None:
         return normalize.normalize_id(text).casefold()
     if kind == "currency":
         return text.upper()
+    if name == "vendor_address":  # lines joined by commas, dots or nothing: the same address
+        return re.sub(r"[\s,;·|•]+", " ", normalize.fold_name(text)).strip()
     return normalize.fold_name(text)
 
 

@@ -17,13 +17,27 @@ from .config import MODELS_DIR, ReaderSettings
 from .errors import DocumentError, InvoiceBotError
 from .readers import read_document
 from .rules import classify_by_rules
-from .schema import Document, ExtractionResult
+from .schema import FIELDS_BY_DOCUMENT_TYPE, Document, ExtractedField, ExtractionResult
 from .validate import validate_invoice
 from .vocabulary import Vocabulary, load_vocabulary
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_DIR = MODELS_DIR / "invoice-minilm"
+
+#: Below this document-type confidence every field is kept, whatever the type: a wrong "purchase order" on an
+#: invoice must not cost its fields (the type's own confidence sends it to a person anyway).
+TYPE_TRUSTED_FROM = 0.8
+
+
+def restrict_to_document_type(fields: dict[str, ExtractedField], document_type: str | None,
+                              confidence: float) -> dict[str, ExtractedField]:
+    """Leave out the fields a confidently classified document does not carry (no invoice date on a
+    purchase order, nothing on a newsletter): see ``schema.FIELDS_BY_DOCUMENT_TYPE``."""
+    allowed = FIELDS_BY_DOCUMENT_TYPE.get(document_type or "")
+    if allowed is None or confidence < TYPE_TRUSTED_FROM:
+        return fields
+    return {k: v for k, v in fields.items() if k in allowed}
 
 
 class Engine:
@@ -81,6 +95,7 @@ class Engine:
             if len(with_images.words) > len(doc.words):
                 doc, ctx = with_images, build_context(with_images, self.vocabulary)
                 result.fields = self._fields(doc, ctx)
+        result.fields = restrict_to_document_type(result.fields, result.document_type, result.document_type_confidence)
         result.extractor = "model" if self.model is not None else "rules"
         values = result.values()
         result.issues = validate_invoice(values, document_type=result.document_type)

@@ -16,15 +16,13 @@ from decimal import Decimal
 
 from . import normalize
 from .candidates import Candidate, DocumentContext, LabelHit
-from .layout import x_overlap
+from .layout import split_segments, x_overlap
 from .schema import AMOUNT_FIELDS, DATE_FIELDS, ExtractedField, field_kind
-from .validate import iban_is_valid
 
 #: Which candidate kind feeds which field.
 FIELD_KIND_TO_CANDIDATE = {"date": "date", "amount": "amount", "id": "id", "name": "name", "text": "name"}
 
 _EMAIL_RE = re.compile(r"[\w.+-]+@([a-z0-9-]+)\.[a-z.]{2,10}", re.I)
-_IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?)\b")
 
 
 @dataclass
@@ -220,14 +218,9 @@ def _pick_ids(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
             if words and words[-1].casefold() in title_words(vocab) and _looks_like_number(c.value):
                 out["invoice_number"] = ExtractedField(c.value, 0.55, c.page, c.bbox, c.raw, "rules")
                 break
-    for line in ctx.lines:
-        for m in _IBAN_RE.finditer(line.text):
-            iban = normalize.normalize_iban(m.group(1))
-            if iban_is_valid(iban):
-                out["iban"] = ExtractedField(iban, 0.95, line.page, line.bbox, m.group(1), "rules")
-                break
-        if "iban" in out:
-            break
+    iban = next((c for c in ctx.by_kind("id") if c.features.get("iban")), None)
+    if iban is not None:
+        out["iban"] = ExtractedField(iban.value, 0.95, iban.page, iban.bbox, iban.raw, "rules")
     return out
 
 
@@ -292,10 +285,12 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
             i for i in range(c0.line, min(len(ctx.lines), c0.line + 5))
             if ctx.lines[i].page == c0.page and ctx.lines[i].bbox[1] - c0.bbox[3] < 5 * h
         }
-    for name in ("payment_terms", "vendor_address"):
-        r = _ranked(ctx, name)
-        if r:
-            out[name] = _field(r[0])
+    r = _ranked(ctx, "payment_terms")
+    if r:
+        out["payment_terms"] = _field(r[0])
+    r = _ranked(ctx, "vendor_address")
+    if r and _address_part(vocab, r[0].candidate.value) and any(ch.isdigit() for ch in r[0].candidate.value):
+        out["vendor_address"] = _field(r[0])
     domains = _domains(ctx)
     first_lines = _top_lines(ctx)
     scored: list[tuple[float, Candidate, str]] = []
@@ -356,11 +351,11 @@ def legal_form_span(vocab, text: str) -> tuple[int, int] | None:
     """
     pat = _LEGAL_SEARCH.get(id(vocab))
     if pat is None:
-        alts = sorted(
-            (r"[\s.]*".join(re.escape(p) for p in re.split(r"[\s.]+", sp) if p) + r"\.?"
-             for lf in vocab.legal_forms for sp in lf.spellings),
-            key=len, reverse=True,
-        )
+        spellings = {sp for lf in vocab.legal_forms for sp in lf.spellings}
+        alts = [r"[\s.]*".join(re.escape(p) for p in re.split(r"[\s.]+", sp) if p) + r"\.?" for sp in spellings]
+        # an acronym is also written with dots: SRL as S.r.l., SAS as S.A.S.
+        alts += [r"\.".join(sp) + r"\." for sp in spellings if sp.isalpha() and sp.isupper() and 2 <= len(sp) <= 5]
+        alts.sort(key=len, reverse=True)
         pat = re.compile(r"(?:(?<=[\s,(])|^)(?P<form>" + "|".join(alts) + r")(?=\s*(?:[),;|\-–]|\s|$))", re.IGNORECASE)
         _LEGAL_SEARCH[id(vocab)] = pat
     for m in pat.finditer(text):
@@ -384,6 +379,95 @@ def _cut_company(text: str, legal: tuple[int, int]) -> str:
     return (name + text[len(text[:start].rstrip(" ,")) : end]).strip(" .;:-") + ("." if text[end - 1 : end] == "." else "")
 
 
+_ADDRESS_STOP = re.compile(r"@|www\.|https?://|\b(?:tel|phone|fax|mob|mobile|telefon|t[ée]l[ée]phone)\b|^\+?\(?\d[\d ()/-]{7,}$",
+                           re.IGNORECASE)
+_LONG_NUMBER = re.compile(r"\d{7}|[A-Z]{2}\d{2}[ ]?[A-Z0-9]{4}")  # registration and phone numbers, IBANs
+_PART_SEP = re.compile(r"\s+[·|•]\s+|\s+[-–—]\s+")
+
+
+def _address_part(vocab, text: str) -> bool:
+    """A piece of an address: words and some digits, no label, no phone, mail or web address."""
+    text = text.strip(" ,;")
+    return (bool(text) and len(text) <= 60 and any(ch.isalpha() for ch in text) and not _ADDRESS_STOP.search(text)
+            and not _LONG_NUMBER.search(text) and not vocab.match_labels(text) and not legal_form_span(vocab, text))
+
+
+def _address(parts: list[str], page: int, bbox, confidence: float) -> ExtractedField | None:
+    """The address from its pieces when it looks like one (a house number or postcode somewhere)."""
+    parts = [p.strip(" ,;") for p in parts if p.strip(" ,;")]
+    if not parts or not any(ch.isdigit() for ch in " ".join(parts)):
+        return None
+    value = ", ".join(parts)
+    return ExtractedField(value, confidence, page, bbox, value, "rules")
+
+
+def _address_inline(ctx: DocumentContext, vocab, name: str) -> ExtractedField | None:
+    """ "Example GmbH · Hauptstr. 4 · 12345 Berlin" (footers, letterheads on one line): what follows the name."""
+    key = name.casefold().rstrip(".")
+    for line in ctx.lines:
+        for seg in split_segments(line):
+            text = seg.text
+            k = text.casefold().find(key)
+            if k < 0:
+                continue
+            rest = text[k + len(key):]
+            m = re.match(r"\.?\s*(?:[·|•,:]|[-–—]\s)\s*", rest)
+            if not m:
+                continue
+            parts = []
+            for piece in _PART_SEP.split(rest[m.end():]):
+                if not _address_part(vocab, piece):
+                    break
+                parts.append(piece)
+            found = _address(parts[:4], line.page, seg.bbox, 0.6)
+            if found:
+                return found
+    return None
+
+
+def _address_below(ctx: DocumentContext, vocab, page: int, box) -> ExtractedField | None:
+    """The lines under a vendor's name in its block (left, right or centre aligned with it)."""
+    start = next((i for i, line in enumerate(ctx.lines) if line.page == page and line.bbox[1] <= box[1] + 1
+                  and line.bbox[3] >= box[3] - 1 and x_overlap(line.bbox, box) > 0.5), None)
+    if start is None:
+        return None
+    parts, bottom, area = [], box[3], box
+    height = max(6.0, box[3] - box[1])
+    for line in ctx.lines[start + 1 : start + 6]:
+        if line.page != page or line.bbox[1] - bottom > 1.6 * height:
+            break
+        seg = next((g for g in split_segments(line) if abs(g.bbox[0] - box[0]) < 12 or abs(g.bbox[2] - box[2]) < 12
+                    or abs((g.bbox[0] + g.bbox[2]) / 2 - (box[0] + box[2]) / 2) < 12), None)
+        if seg is None:
+            continue
+        if not _address_part(vocab, seg.text) or len(parts) == 4:
+            break
+        parts.append(seg.text)
+        bottom = seg.bbox[3]
+        area = (min(area[0], seg.bbox[0]), area[1], max(area[2], seg.bbox[2]), seg.bbox[3])
+    return _address(parts, page, area, 0.6)
+
+
+def vendor_address(ctx: DocumentContext, vocab, vendor: ExtractedField | None) -> ExtractedField | None:
+    """The vendor's postal address, over one or more lines: under the vendor's name, or after it on a line."""
+    if vendor is None or not vendor.value:
+        return None
+    if vendor.bbox is not None and vendor.page is not None:
+        found = _address_below(ctx, vocab, vendor.page, vendor.bbox)
+        if found:
+            return found
+    found = _address_inline(ctx, vocab, vendor.value)
+    if found:
+        return found
+    # the name elsewhere (a letterhead when the footer gave it)
+    for c in ctx.by_kind("name"):
+        if c.value.casefold().rstrip(".") == vendor.value.casefold().rstrip(".") and c.bbox != vendor.bbox:
+            found = _address_below(ctx, vocab, c.page, c.bbox)
+            if found:
+                return found
+    return None
+
+
 def extract_fields(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
     """Run every rule over a document's candidates; returns the fields it is willing to give."""
     fields: dict[str, ExtractedField] = {}
@@ -391,6 +475,9 @@ def extract_fields(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
     fields.update(_pick_amounts(ctx))
     fields.update(_pick_ids(ctx, vocab))
     fields.update(_pick_names(ctx, vocab))
+    address = vendor_address(ctx, vocab, fields.get("vendor_name"))
+    if address is not None:
+        fields["vendor_address"] = address
     if ctx.currency:
         fields["currency"] = ExtractedField(ctx.currency, round(ctx.currency_confidence, 3), source="rules")
     for name in list(fields):

@@ -57,6 +57,20 @@ DOCUMENT_TYPES: tuple[str, ...] = (
 #: Document types whose fields are extracted as an invoice (a receipt is a paid invoice).
 INVOICE_LIKE_TYPES: frozenset[str] = frozenset({"invoice", "credit_note", "receipt"})
 
+#: Which header fields a document of each type carries.  On a purchase order or a remittance advice the
+#: issuer is the buyer or payer, so there is no vendor, invoice number or invoice date to read; a statement
+#: lists what a vendor's customer owes; "other" (letters, newsletters) has no invoice fields at all.  The
+#: extractor leaves out the fields a confidently classified document does not carry, and the synthetic
+#: corpus labels exactly these.
+FIELDS_BY_DOCUMENT_TYPE: dict[str, frozenset[str]] = {
+    **{t: frozenset(HEADER_FIELDS) for t in INVOICE_LIKE_TYPES},
+    "statement": frozenset({"vendor_name", "vendor_address", "vendor_tax_id", "customer_name", "currency", "amount_due",
+                            "quarter_to_date", "year_to_date", "iban"}),
+    "purchase_order": frozenset({"po_number", "currency", "subtotal_amount", "tax_amount", "total_amount"}),
+    "remittance_advice": frozenset({"currency", "total_amount"}),
+    "other": frozenset(),
+}
+
 
 def field_kind(name: str) -> str:
     """Return ``date``, ``amount``, ``id``, ``name``, ``currency`` or ``text`` for a header field."""

@@ -75,6 +75,26 @@ def iban_is_valid(text: str | None, *, vocabulary: Vocabulary | None = None) -> 
     return iban_problem(text, vocabulary=vocabulary) is None
 
 
+_IBAN_RUN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{1,4}){2,9}")
+
+
+def find_ibans(text: str, *, vocabulary: Vocabulary | None = None) -> list[tuple[int, int, str]]:
+    """Valid IBANs in a line of text, printed in groups or in one run: (start, end, IBAN without spaces).
+
+    A run of groups often goes on into the next word ("AT64 2514 8726 4798 4535 SWIFT-BIC: ..."), so the
+    longest prefix that ends between groups and passes the length and check-digit test is taken.
+    """
+    out = []
+    for m in _IBAN_RUN.finditer(text):
+        run = m.group(0)
+        for end in [len(run)] + [k for k in range(len(run) - 1, 3, -1) if run[k] == " "]:
+            iban = run[:end].replace(" ", "")
+            if iban_is_valid(iban, vocabulary=vocabulary):
+                out.append((m.start(), m.start() + end, iban))
+                break
+    return out
+
+
 def _amount(values: Mapping[str, Any], name: str, issues: list[ValidationIssue]) -> Decimal | None:
     raw = values.get(name)
     if raw is None or raw == "":

@@ -173,3 +173,38 @@ def test_legal_form_is_found_inside_a_line_but_not_in_running_text(vocab):
     assert rules.legal_form_span(vocab, "Example AG - Uferweg 4 - 63571 Town") is not None
     assert rules.legal_form_span(vocab, "1.00 kg") is None
     assert rules.legal_form_span(vocab, "data of their company") is None
+
+
+def test_an_iban_in_groups_followed_by_the_bic_is_found_and_becomes_one_candidate(vocab):
+    fields, ctx = extract(vocab, [(50, 100, "Bank: First National IBAN-Code: AT64 2514 8726 4798 4535 SWIFT-BIC: BAMRATIZ")])
+    assert fields["iban"] == "AT642514872647984535"
+    ibans = [c for c in ctx.by_kind("id") if c.features.get("iban")]
+    assert [c.value for c in ibans] == ["AT642514872647984535"]
+    assert not [c for c in ctx.by_kind("amount") if c.value in ("2514.00", "8726.00")]  # its groups are no amounts
+
+
+def test_the_vendor_address_spans_the_lines_under_the_name(vocab):
+    fields, _ = extract(
+        vocab,
+        [
+            (50, 60, "Northwind Supplies Ltd"),
+            (50, 75, "4 Harbour Road"),
+            (50, 90, "Leeds LS1 4AB"),
+            (50, 105, "Phone: +44 113 496 0000"),
+            (50, 200, "Invoice # 77-2024"),
+        ],
+    )
+    assert fields["vendor_name"] == "Northwind Supplies Ltd"
+    assert fields["vendor_address"] == "4 Harbour Road, Leeds LS1 4AB"
+
+
+def test_the_vendor_address_follows_the_name_in_a_footer(vocab):
+    fields, _ = extract(
+        vocab,
+        [
+            (50, 200, "Invoice # 77-2024"),
+            (50, 800, "Steha Soluzioni S.r.l. · Piazza Park 105 · 99012 Padova (PD) · REA MI-2268403"),
+        ],
+    )
+    assert fields["vendor_name"] == "Steha Soluzioni S.r.l."
+    assert fields["vendor_address"] == "Piazza Park 105, 99012 Padova (PD)"  # the registration number is no address

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from invoicebot.errors import ConfigError
-from invoicebot.schema import DOCUMENT_TYPES, HEADER_FIELDS
+from invoicebot.schema import DOCUMENT_TYPES, FIELDS_BY_DOCUMENT_TYPE, HEADER_FIELDS
 from invoicebot.synth.content import Builder
 from invoicebot.synth.corpus import CorpusConfig, build_corpus, make_plan, vendor_splits
 from invoicebot.synth.locales import (
@@ -21,7 +21,8 @@ from invoicebot.synth.locales import (
     parse_amount,
     parse_date,
 )
-from invoicebot.synth.parties import iban_is_valid, make_iban, make_party
+from invoicebot.synth.parties import make_iban, make_party
+from invoicebot.validate import iban_is_valid
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "models" / "configs" / "corpus.json"
@@ -214,6 +215,8 @@ def test_every_country_and_type_builds_and_draws():
                 assert pdf.startswith(b"%PDF") and pages >= 1
                 printed = {f for s in spans for f in s["f"].split() if not f.startswith("li.")}
                 assert set(doc.fields) <= printed, (country, doc_type, set(doc.fields) - printed)
+                # the labels are exactly the fields the engine keeps for this type (schema.FIELDS_BY_DOCUMENT_TYPE)
+                assert set(doc.fields) <= FIELDS_BY_DOCUMENT_TYPE[doc_type], (doc_type, set(doc.fields))
 
 
 def test_a_single_tax_line_is_labelled_as_the_tax_amount():

@@ -165,3 +165,14 @@ def test_valid_ibans(iban):
 def test_invalid_ibans(iban, why):
     assert not iban_is_valid(iban)
     assert why in iban_problem(iban)
+
+
+def test_find_ibans_takes_the_longest_valid_run():
+    from invoicebot.validate import find_ibans
+
+    text = "IBAN: DE89 3704 0044 0532 0130 00 BIC COBADEFFXXX and NL91ABNA0417164300."
+    found = find_ibans(text)
+    assert [iban for _, _, iban in found] == ["DE89370400440532013000", "NL91ABNA0417164300"]
+    s, e, _ = found[0]
+    assert text[s:e] == "DE89 3704 0044 0532 0130 00"
+    assert find_ibans("DE89 3704 0044 0532 0130 01") == []  # a misread digit: no IBAN

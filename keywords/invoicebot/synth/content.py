@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from invoicebot.schema import FIELDS_BY_DOCUMENT_TYPE
 from invoicebot.synth.labels import PHRASES, LabelSet
 from invoicebot.synth.locales import (
     COUNTRIES,
@@ -268,14 +269,14 @@ class Builder:
         vb: list[Cell] = []
         if mode in ("text", "logo_text", "small"):
             vb.append([P(v.name, *((vname_f,) if vname_f else ()), occ="vh")])
-        addr_f = "vendor_address" if dt in ("invoice", "credit_note", "receipt") else None
+        addr_f = "vendor_address" if "vendor_address" in FIELDS_BY_DOCUMENT_TYPE[dt] else None
         for line in v.lines:
             vb.append([P(line, *((addr_f,) if addr_f else ()), occ="vha")])
         if rng.random() < 0.6:
             vb.append(plain(rng.choice([f"Tel. {v.phone}", v.phone, f"Phone: {v.phone}"])))
         if rng.random() < 0.5:
             vb.append(plain(v.email))
-        tax_f = ("vendor_tax_id",) if dt in ("invoice", "credit_note", "receipt") else ()
+        tax_f = ("vendor_tax_id",) if "vendor_tax_id" in FIELDS_BY_DOCUMENT_TYPE[dt] else ()
         tax_in_header = rng.random() < 0.5
         if tax_in_header:
             vb.append([P(L("vat_id")), P(v.tax_id, *tax_f, occ="vt1")])

@@ -115,8 +115,8 @@ def _letters(rng: random.Random, n: int) -> str:
 
 
 IBAN_FORMATS: dict[str, str] = {  # BBAN pattern: n = digit, a = letter, c = letter or digit
-    "DE": "nnnnnnnnnnnnnnnnnn", "AT": "nnnnnnnnnnnnnnnn", "CH": "nnnnnccccccccccccc", "FR": "nnnnnnnnnnccccccccccccnn",
-    "BE": "nnnnnnnnnnnn", "NL": "aaaannnnnnnnnn", "ES": "nnnnnnnnnnnnnnnnnnnn", "IT": "annnnnnnnnnccccccccccccc",
+    "DE": "nnnnnnnnnnnnnnnnnn", "AT": "nnnnnnnnnnnnnnnn", "CH": "nnnnncccccccccccc", "FR": "nnnnnnnnnncccccccccccnn",
+    "BE": "nnnnnnnnnnnn", "NL": "aaaannnnnnnnnn", "ES": "nnnnnnnnnnnnnnnnnnnn", "IT": "annnnnnnnnncccccccccccc",
     "PL": "nnnnnnnnnnnnnnnnnnnnnnnn", "GB": "aaaannnnnnnnnnnnnn", "IE": "aaaannnnnnnnnnnnnn", "SE": "nnnnnnnnnnnnnnnnnnnn",
 }
 
@@ -125,14 +125,6 @@ def iban_check_digits(country: str, bban: str) -> str:
     rearranged = bban + country + "00"
     numeric = "".join(str(int(ch, 36)) for ch in rearranged)
     return f"{98 - int(numeric) % 97:02d}"
-
-
-def iban_is_valid(iban: str) -> bool:
-    s = iban.replace(" ", "").upper()
-    if len(s) < 15 or not s[:2].isalpha():
-        return False
-    numeric = "".join(str(int(ch, 36)) for ch in s[4:] + s[:4])
-    return int(numeric) % 97 == 1
 
 
 def make_iban(rng: random.Random, country: str) -> str:
