@@ -18,6 +18,7 @@ import random
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import torch
@@ -37,6 +38,7 @@ from .model import (
     tensors_for,
     tokenize,
 )
+from .pipeline import restrict_to_document_type
 from .rules import classify_by_rules, extract_fields
 from .schema import DOCUMENT_TYPES, Document
 from .vocabulary import load_vocabulary
@@ -62,6 +64,12 @@ class TrainConfig:
     none_weight: float = 0.5
     max_train_docs: int | None = None
     device: str = "auto"  # "auto": a CUDA GPU when there is one, else the CPU
+    #: weak labels: folders of unlabelled documents (PDF, images, or corpus JSON whose labels are ignored) that the
+    #: rules label, kept only where the arithmetic confirms them (subtotal + tax = total); missing folders are skipped
+    weak_dirs: list[str] = field(default_factory=lambda: ["data/unlabelled"])
+    weak_share: float = 0.0  # share of the synthetic train split whose labels are withheld and replaced by weak ones
+    weak_weight: float = 0.3  # loss weight of a weak label (a gold label weighs 1)
+    corrections_dir: str | None = "data/corrections"  # reviewers' corrections (``invoicebot review import``)
     model: ModelConfig = field(default_factory=ModelConfig)
 
     @classmethod
@@ -87,6 +95,8 @@ class Example:
     labels: list[int]  # class index per candidate
     truth: dict[str, str]  # canonical field values (for scoring)
     ctx: object = None
+    weight: float = 1.0  # loss weight: 1 for gold labels, less for weak ones
+    kind: str = "gold"  # gold (synthetic corpus), weak (rules + arithmetic), correction (a reviewer's record)
 
 
 def _resolve(p: str) -> Path:
@@ -142,9 +152,160 @@ def example_from_record(rec: dict, vocab) -> Example | None:
     return Example(rec["id"], rec.get("split", "train"), DOCUMENT_TYPES.index(dt), feats, labels, truth, ctx)
 
 
+#: The class of a candidate whose role nobody knows (a weak or corrected document labels only some of them):
+#: it is left out of the loss.
+UNKNOWN = -100
+
+
+def weak_example(ctx, vocab, doc_id: str, weight: float, feats: F.DocFeatures | None = None) -> Example | None:
+    """Weak labels from the rules, kept only where the arithmetic confirms them: subtotal + tax = total.
+
+    The three confirmed amounts become labels; the other amounts, whose values differ from all three, are
+    labelled "none"; every other candidate is unknown and left out of the loss.  None when the rules' amounts
+    do not add up (the document teaches nothing then).
+    """
+    feats = feats or F.featurize(ctx, vocab)
+    ruled = feats.rule_fields
+    names = ("subtotal_amount", "tax_amount", "total_amount")
+    if not all(n in ruled for n in names):
+        return None
+    sub, tax, tot = (Decimal(ruled[n].value) for n in names)
+    if tot <= 0 or sub <= 0 or abs(sub + tax - tot) > Decimal("0.01"):
+        return None
+    picked = {(ruled[n].page, ruled[n].bbox): F.CLASSES.index(n) for n in names}
+    values = {sub, tax, tot}
+    none = F.CLASSES.index(F.NONE)
+    labels = []
+    for c in feats.candidates:
+        if c.kind != "amount":
+            labels.append(UNKNOWN)
+        elif (c.page, c.bbox) in picked:
+            labels.append(picked[(c.page, c.bbox)])
+        else:
+            labels.append(none if Decimal(c.value) not in values else UNKNOWN)
+    truth = {n: ruled[n].value for n in names}
+    return Example(doc_id, "train", UNKNOWN, feats, labels, truth, ctx, weight=weight, kind="weak")
+
+
+def correction_example(rec: dict, vocab) -> Example | None:
+    """A reviewer's corrected record (``data/corrections/<sha256>.json``) as a labelled example.
+
+    The record has the words but no word-level labels: a candidate whose value equals a corrected field's value
+    is labelled with that field, the other candidates of the same kinds "none", the rest unknown.
+    """
+    from .schema import Page, Word
+
+    pages = []
+    for p in rec.get("pages", []):
+        words = [Word(w["text"], tuple(w["bbox"]), w["page"], line=w.get("line", -1)) for w in rec.get("words", [])
+                 if w["page"] == p["number"]]
+        pages.append(Page(p["number"], p["width"], p["height"], p.get("source", "text"), words))
+    if not pages:
+        return None
+    doc = Document(rec.get("document") or rec.get("sha256", ""), "application/pdf", pages, rec.get("sha256", ""))
+    ctx = build_context(doc, vocab)
+    feats = F.featurize(ctx, vocab)
+    truth = {k: str(v) for k, v in rec.get("fields", {}).items() if k in F.MODEL_FIELDS or k == "currency"}
+    kinds = {F.KIND_OF_FIELD[k] for k in truth if k in F.KIND_OF_FIELD}
+    none = F.CLASSES.index(F.NONE)
+    labels = []
+    for c in feats.candidates:
+        lab = UNKNOWN if c.kind not in kinds else none
+        for name in F.MODEL_FIELDS:
+            if name in truth and F.KIND_OF_FIELD[name] == c.kind and canonical(name, c.value) == canonical(name, truth[name]):
+                lab = F.CLASSES.index(name)
+                break
+        labels.append(lab)
+    dt = rec.get("document_type")
+    return Example(rec.get("sha256", "correction"), "train", DOCUMENT_TYPES.index(dt) if dt in DOCUMENT_TYPES else UNKNOWN,
+                   feats, labels, truth, ctx, kind="correction")
+
+
+def load_weak(dirs: list[str], vocab, weight: float, progress: bool = True) -> tuple[list[Example], dict]:
+    """Weak examples from folders of unlabelled documents; returns them and a count of what was kept."""
+    from .readers import SUPPORTED, read_document
+
+    suffixes = {e for exts in SUPPORTED.values() for e in exts} | {".json"}
+    files = []
+    for d in dirs:
+        folder = _resolve(d)
+        if folder.is_dir():
+            files += sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+    out, seen, skipped = [], 0, 0
+    for path in files:
+        try:
+            if path.suffix.lower() == ".json":
+                rec = json.loads(path.read_text(encoding="utf-8"))
+                if "document" not in rec:
+                    continue
+                doc = Document.from_dict(rec["document"])
+            else:
+                doc = read_document(path)
+        except Exception as exc:  # an unreadable file costs its weak labels, not the training run
+            log.warning("weak labels: %s skipped: %s", path, exc)
+            skipped += 1
+            continue
+        seen += 1
+        ex = weak_example(build_context(doc, vocab), vocab, path.stem, weight)
+        if ex is not None:
+            out.append(ex)
+    return out, {"documents": seen, "confirmed": len(out), "unreadable": skipped}
+
+
+def load_corrections(folder: str | None, vocab) -> list[Example]:
+    path = _resolve(folder) if folder else None
+    if path is None or not path.is_dir():
+        return []
+    out = []
+    for p in sorted(path.glob("*.json")):
+        try:
+            ex = correction_example(json.loads(p.read_text(encoding="utf-8")), vocab)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("correction %s skipped: %s", p, exc)
+            continue
+        if ex is not None:
+            out.append(ex)
+    return out
+
+
+def withhold_labels(train: list[Example], share: float, weight: float, seed: int, vocab) -> tuple[list[Example], dict]:
+    """Treat ``share`` of the labelled training documents as unlabelled: their gold labels are dropped and the
+    rules' arithmetic-confirmed weak labels take their place (documents that do not add up drop out)."""
+    if share <= 0:
+        return train, {}
+    order = list(range(len(train)))
+    random.Random(seed).shuffle(order)
+    hidden = set(order[: int(len(train) * share)])
+    kept, weak = [], []
+    for i, ex in enumerate(train):
+        if i not in hidden:
+            kept.append(ex)
+            continue
+        w = weak_example(ex.ctx, vocab, ex.id, weight, ex.feats)
+        if w is not None:
+            weak.append(w)
+    return kept + weak, {"withheld": len(hidden), "confirmed": len(weak), "kept_gold": len(kept)}
+
+
+def extra_training_data(train: list[Example], cfg: TrainConfig, vocab, progress: bool) -> tuple[list[Example], dict]:
+    """Add to the synthetic gold examples: withheld-label weak examples (``weak_share``), weak examples from
+    unlabelled folders (``weak_dirs``) and reviewers' corrections; returns the training set and what it holds."""
+    train, withheld = withhold_labels(train, cfg.weak_share, cfg.weak_weight, cfg.seed, vocab)
+    weak, weak_info = load_weak(cfg.weak_dirs, vocab, cfg.weak_weight, progress)
+    corrections = load_corrections(cfg.corrections_dir, vocab)
+    train = train + weak + corrections
+    info = {"gold": sum(e.kind == "gold" for e in train), "weak": sum(e.kind == "weak" for e in train),
+            "corrections": len(corrections), "weak_folders": weak_info, "withheld": withheld}
+    log.info("training data: %s", info)
+    if progress:
+        print(f"training data: {info['gold']} labelled, {info['weak']} weakly labelled (arithmetic confirmed), "
+              f"{len(corrections)} reviewer corrections", file=sys.stderr)
+    return train, info
+
+
 def _batch_tensors(batch: list[Example], tokenizer, cfg: ModelConfig, rng: random.Random, negatives: int, train: bool):
     strings: dict[str, int] = {}
-    all_cs, all_cf, all_ck, all_lab, doc_strings, doc_feats = [], [], [], [], [], []
+    all_cs, all_cf, all_ck, all_lab, all_w, doc_strings, doc_feats = [], [], [], [], [], [], []
 
     def sid(s: str) -> int:
         if s not in strings:
@@ -156,7 +317,7 @@ def _batch_tensors(batch: list[Example], tokenizer, cfg: ModelConfig, rng: rando
         idx = list(range(len(f.candidates)))
         if train:
             none = F.CLASSES.index(F.NONE)
-            pos = [i for i in idx if ex.labels[i] != none]
+            pos = [i for i in idx if ex.labels[i] not in (none, UNKNOWN)]
             neg = [i for i in idx if ex.labels[i] == none]
             rng.shuffle(neg)
             idx = pos + neg[:negatives]
@@ -166,6 +327,7 @@ def _batch_tensors(batch: list[Example], tokenizer, cfg: ModelConfig, rng: rando
             all_cf.append(f.cand_feats[i])
             all_ck.append(f.cand_kinds[i])
             all_lab.append(ex.labels[i])
+            all_w.append(ex.weight)
         doc_strings.append(torch.tensor([sid(f.strings[k]) for k in f.doc_strings] or [sid("")], dtype=torch.long))
         doc_feats.append(f.doc_feats)
     ids, mask = tokenize(tokenizer, list(strings), cfg.max_tokens)
@@ -178,6 +340,7 @@ def _batch_tensors(batch: list[Example], tokenizer, cfg: ModelConfig, rng: rando
         doc_strings,
         torch.tensor(doc_feats, dtype=torch.float32),
         torch.tensor([ex.doc_type for ex in batch], dtype=torch.long),
+        torch.tensor(all_w, dtype=torch.float32),
     )
 
 
@@ -211,8 +374,13 @@ def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker,
             group["lr"] = lr * max(f, 0.02)
     weights = torch.ones(len(F.CLASSES))
     weights[F.CLASSES.index(F.NONE)] = cfg.none_weight
-    loss_fn = nn.CrossEntropyLoss(weight=weights.to(next(net.parameters()).device))
-    doc_loss_fn = nn.CrossEntropyLoss()
+    class_weights = weights.to(next(net.parameters()).device)
+    doc_loss_fn = nn.CrossEntropyLoss(ignore_index=UNKNOWN)
+
+    def loss_fn(logits, lab, w):
+        """Class-weighted cross entropy where each candidate also carries its example's weight (weak < gold)."""
+        per = nn.functional.cross_entropy(logits, lab, weight=class_weights, reduction="none")
+        return (per * w).sum() / (class_weights[lab] * w).sum().clamp(min=1e-6)
     dev = next(net.parameters()).device
     net.train()
     start = time.perf_counter()
@@ -235,10 +403,12 @@ def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker,
             set_lr(max(step / total_steps, (time.perf_counter() - start) / cfg.time_budget_s))
             batch = [train[i] for i in order[k : k + cfg.batch_docs]]
             tensors = _batch_tensors(batch, tokenizer, cfg.model, rng, cfg.negatives_per_doc, True)
-            ids, mask, cs, cf, ck, lab, ds, df, dt = _to(tensors, dev)
+            ids, mask, cs, cf, ck, lab, ds, df, dt, w = _to(tensors, dev)
             emb = net.encode(ids, mask)
             logits, doc_logits = net(emb, cs, cf, ck, ds, df)
-            loss = loss_fn(logits, lab) + 0.5 * doc_loss_fn(doc_logits, dt)
+            loss = loss_fn(logits, lab, w)
+            if bool((dt != UNKNOWN).any()):
+                loss = loss + 0.5 * doc_loss_fn(doc_logits, dt)
             opt.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -385,13 +555,14 @@ def evaluate_split(model: InvoiceModel, examples: list[Example], vocab) -> dict:
     pairs: list[tuple[float, bool]] = []
     correct_type = 0
     for ex in examples:
-        fields = model.extract(None, ex.ctx, vocab)
-        doc_type, _ = model.classify(None, ex.ctx, vocab)
+        # as the engine does it: fields a confidently classified document does not carry are left out
+        doc_type, type_conf = model.classify(None, ex.ctx, vocab)
+        fields = restrict_to_document_type(model.extract(None, ex.ctx, vocab), doc_type, type_conf)
         correct_type += doc_type == DOCUMENT_TYPES[ex.doc_type]
         values = {k: v.value for k, v in fields.items()}
         score_document(ex.truth, values, rep_model, ex.id, complete=True)
-        score_document(ex.truth, {k: v.value for k, v in extract_fields(ex.ctx, vocab).items()}, rep_rules, ex.id,
-                       complete=True)
+        ruled = restrict_to_document_type(extract_fields(ex.ctx, vocab), *classify_by_rules(ex.ctx))
+        score_document(ex.truth, {k: v.value for k, v in ruled.items()}, rep_rules, ex.id, complete=True)
         for k, v in fields.items():
             if k in ex.truth and k != "currency":
                 pairs.append((v.confidence, canonical(k, v.value) == canonical(k, ex.truth[k])))
@@ -446,6 +617,7 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
     test = [e for e in examples if e.split == "test"]
     if not train:
         raise RuntimeError(f"no training documents in {corpus_dir}")
+    train, data_info = extra_training_data(train, cfg, vocab, progress)
     from transformers import AutoTokenizer
 
     torch.manual_seed(cfg.seed)
@@ -470,7 +642,7 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
                    "train": len(train), "val": len(val), "test": len(test)},
         "classes": list(F.CLASSES), "document_types": list(DOCUMENT_TYPES),
         "temperature": temperature, "thresholds": thresholds, "strategies": strategies,
-        "training": fit_info, "metrics": metrics,
+        "training": fit_info, "training_data": data_info, "metrics": metrics,
         "total_seconds": round(time.perf_counter() - t0, 1),
     }
     curves = MODELS_DIR / "learning_curves.json"

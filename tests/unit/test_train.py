@@ -26,11 +26,17 @@ def tiny_model(tmp_path_factory) -> Path:
     corpus_cfg = root / "corpus.json"
     corpus_cfg.write_text(json.dumps(cfg))
     out = root / "model"
+    unlabelled = root / "unlabelled"
+    unlabelled.mkdir()
+    from invoicebot.bench import make_invoice_pdf
+
+    make_invoice_pdf(unlabelled / "inbox-1.pdf", seed=11)
     code = train_main([
         "--out", str(out), "-q",
         "--set", f"corpus_dir={root / 'corpus'}", "--set", f"corpus_config={corpus_cfg}",
         "--set", "time_budget_s=90", "--set", "epochs=12", "--set", "model.num_layers=1",
-        "--set", "negatives_per_doc=16",
+        "--set", "negatives_per_doc=16", "--set", "weak_share=0.25",
+        "--set", f"weak_dirs={json.dumps([str(unlabelled)])}", "--set", f"corrections_dir={root / 'none'}",
     ])
     assert code == 0
     return out
@@ -44,6 +50,9 @@ def test_artifact_carries_what_it_needs(tiny_model):
     assert set(card["thresholds"]) and set(card["strategies"])
     assert "reliability" in card["metrics"]["val"] and "ece" in card["metrics"]["val"]
     assert "## val split" in (tiny_model / "model_card.md").read_text()
+    data = card["training_data"]  # weak labels: a withheld share of the corpus and a folder of unlabelled PDFs
+    assert data["weak_folders"] == {"documents": 1, "confirmed": 1, "unreadable": 0}
+    assert data["withheld"]["withheld"] > 0 and data["weak"] >= 1 and data["gold"] == data["withheld"]["kept_gold"]
 
 
 def test_held_out_scores_clear_a_floor(tiny_model):
