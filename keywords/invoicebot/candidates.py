@@ -27,6 +27,7 @@ _AMOUNT_RE = re.compile(
 _ID_RE = re.compile(r"#?\s?[A-Za-z0-9][A-Za-z0-9_/.\-]*[A-Za-z0-9]")
 _HAS_DIGIT = re.compile(r"\d")
 _PART_SEP = re.compile(r"\s+[·|•]\s+")
+_SWISS_UID = re.compile(r"\bCHE[-\s]?\d{3}\.\d{3}\.\d{3}\s(?:MWST|TVA|IVA)\b")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _PERCENT_AFTER = re.compile(r"^\s?%")
 _WEBLIKE_TOKEN = re.compile(r"\S*(?:@|www\.|https?://)\S*|\S+\.(?:com|net|org|de|fr|nl|it|es|pl|be|ch|at|co\.uk|in|eu|io)\b\S*", re.I)
@@ -143,6 +144,9 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
             cand.features["iban"] = 1.0
             candidates.append(cand)
             claimed.append((s, e))
+        for m in _SWISS_UID.finditer(line.text):  # "CHE-123.456.789 MWST": the suffix (a label too) belongs to it
+            candidates.append(_make(lines, i, "id", normalize.normalize_id(m.group(0)), m.start(), m.end()))
+            claimed.append((m.start(), m.end()))
         for m in normalize.find_dates(line.text, order=date_order):
             if m.value is None or _overlaps(claimed, m.start, m.end):
                 continue
@@ -165,7 +169,8 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
             token = m.group(0)
             if not _HAS_DIGIT.search(token) and "_" not in token:
                 continue
-            if len(normalize.normalize_id(token)) < 3 or any(s >= a and e <= b for a, b in claimed):
+            inner = s + len(token) - len(token.lstrip())  # "# 123" keeps its "#", a leading space does not count
+            if len(normalize.normalize_id(token)) < 3 or any(inner >= a and e <= b for a, b in claimed):
                 continue
             candidates.append(_make(lines, i, "id", normalize.normalize_id(token), s, e))
         labels_here = label_spans.get(i, [])
@@ -190,13 +195,23 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
             # a web address or e-mail beside a name ("Example B.V. www.example.com") is cut off, not the name
             for m in _WEBLIKE_TOKEN.finditer(seg.text):
                 pieces += [(s0, s0 + m.start()), (s0 + m.end(), s0 + len(seg.text))]
+            seen: set[tuple[int, int]] = set()
             for a, b in pieces:
                 raw = line.text[a:b]
                 text = raw.strip(" :;,-|#·•")
                 if not _HAS_LETTER.search(text) or len(text) < 2 or len(text) > 80 or _WEBLIKE.search(text):
                     continue
                 lead = len(raw) - len(raw.lstrip(" :;,-|#·•"))
-                candidates.append(_make(lines, i, "name", text, a + lead, a + lead + len(text)))
+                start = a + lead
+                if (start, start + len(text)) in seen:
+                    continue
+                seen.add((start, start + len(text)))
+                candidates.append(_make(lines, i, "name", text, start, start + len(text)))
+                # "Free SAS au capital de ...", "Example B.V. iov Client": the company ends with its legal form
+                legal = legal_form_span(vocab, text)
+                if legal is not None and legal[1] < len(text) and (start, start + legal[1]) not in seen:
+                    seen.add((start, start + legal[1]))
+                    candidates.append(_make(lines, i, "name", text[: legal[1]], start, start + legal[1]))
 
     ctx = DocumentContext(
         lines=lines,
@@ -213,6 +228,12 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
         _attach_labels(ctx, c)
     _add_features(ctx)
     return ctx
+
+
+def legal_form_span(vocab: Vocabulary, text: str) -> tuple[int, int] | None:
+    from .rules import legal_form_span as find  # the rules own the legal-form search; imported late (rules import us)
+
+    return find(vocab, text)
 
 
 def _overlaps(spans, s, e) -> bool:

@@ -30,12 +30,13 @@ DEFAULT_MODEL_DIR = MODELS_DIR / "invoice-minilm"
 TYPE_TRUSTED_FROM = 0.8
 
 
-def restrict_to_document_type(fields: dict[str, ExtractedField], document_type: str | None,
-                              confidence: float) -> dict[str, ExtractedField]:
+def restrict_to_document_type(fields: dict[str, ExtractedField], document_type: str | None, confidence: float,
+                              trusted_from: float = TYPE_TRUSTED_FROM) -> dict[str, ExtractedField]:
     """Leave out the fields a confidently classified document does not carry (no invoice date on a
-    purchase order, nothing on a newsletter): see ``schema.FIELDS_BY_DOCUMENT_TYPE``."""
+    purchase order, nothing on a newsletter): see ``schema.FIELDS_BY_DOCUMENT_TYPE``.  A trained model
+    brings its own ``trusted_from``, chosen on its validation split."""
     allowed = FIELDS_BY_DOCUMENT_TYPE.get(document_type or "")
-    if allowed is None or confidence < TYPE_TRUSTED_FROM:
+    if allowed is None or confidence < trusted_from:
         return fields
     return {k: v for k, v in fields.items() if k in allowed}
 
@@ -95,7 +96,9 @@ class Engine:
             if len(with_images.words) > len(doc.words):
                 doc, ctx = with_images, build_context(with_images, self.vocabulary)
                 result.fields = self._fields(doc, ctx)
-        result.fields = restrict_to_document_type(result.fields, result.document_type, result.document_type_confidence)
+        trusted_from = self.model.card.get("type_trusted_from", TYPE_TRUSTED_FROM) if self.model else TYPE_TRUSTED_FROM
+        result.fields = restrict_to_document_type(result.fields, result.document_type, result.document_type_confidence,
+                                                   trusted_from)
         result.extractor = "model" if self.model is not None else "rules"
         values = result.values()
         result.issues = validate_invoice(values, document_type=result.document_type)

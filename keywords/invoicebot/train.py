@@ -38,7 +38,7 @@ from .model import (
     tensors_for,
     tokenize,
 )
-from .pipeline import restrict_to_document_type
+from .pipeline import TYPE_TRUSTED_FROM, restrict_to_document_type
 from .rules import classify_by_rules, extract_fields
 from .schema import DOCUMENT_TYPES, Document
 from .vocabulary import load_vocabulary
@@ -63,6 +63,7 @@ class TrainConfig:
     negatives_per_doc: int = 40
     none_weight: float = 0.5
     max_train_docs: int | None = None
+    max_steps: int | None = None  # a fixed number of steps (comparisons that must not depend on a busy machine)
     device: str = "auto"  # "auto": a CUDA GPU when there is one, else the CPU
     #: weak labels: folders of unlabelled documents (PDF, images, or corpus JSON whose labels are ignored) that the
     #: rules label, kept only where the arithmetic confirms them (subtotal + tax = total); missing folders are skipped
@@ -270,20 +271,20 @@ def load_corrections(folder: str | None, vocab) -> list[Example]:
 
 def withhold_labels(train: list[Example], share: float, weight: float, seed: int, vocab) -> tuple[list[Example], dict]:
     """Treat ``share`` of the labelled training documents as unlabelled: their gold labels are dropped and the
-    rules' arithmetic-confirmed weak labels take their place (documents that do not add up drop out)."""
+    rules' arithmetic-confirmed weak labels take their place (documents that do not add up drop out).  With
+    ``weight`` 0 the withheld documents are simply left out: the baseline that shows what weak labels add."""
     if share <= 0:
         return train, {}
     order = list(range(len(train)))
     random.Random(seed).shuffle(order)
     hidden = set(order[: int(len(train) * share)])
-    kept, weak = [], []
-    for i, ex in enumerate(train):
-        if i not in hidden:
-            kept.append(ex)
-            continue
-        w = weak_example(ex.ctx, vocab, ex.id, weight, ex.feats)
-        if w is not None:
-            weak.append(w)
+    kept = [ex for i, ex in enumerate(train) if i not in hidden]
+    weak = []
+    if weight > 0:
+        for i in sorted(hidden):
+            w = weak_example(train[i].ctx, vocab, train[i].id, weight, train[i].feats)
+            if w is not None:
+                weak.append(w)
     return kept + weak, {"withheld": len(hidden), "confirmed": len(weak), "kept_gold": len(kept)}
 
 
@@ -291,7 +292,7 @@ def extra_training_data(train: list[Example], cfg: TrainConfig, vocab, progress:
     """Add to the synthetic gold examples: withheld-label weak examples (``weak_share``), weak examples from
     unlabelled folders (``weak_dirs``) and reviewers' corrections; returns the training set and what it holds."""
     train, withheld = withhold_labels(train, cfg.weak_share, cfg.weak_weight, cfg.seed, vocab)
-    weak, weak_info = load_weak(cfg.weak_dirs, vocab, cfg.weak_weight, progress)
+    weak, weak_info = load_weak(cfg.weak_dirs, vocab, cfg.weak_weight, progress) if cfg.weak_weight > 0 else ([], {})
     corrections = load_corrections(cfg.corrections_dir, vocab)
     train = train + weak + corrections
     info = {"gold": sum(e.kind == "gold" for e in train), "weak": sum(e.kind == "weak" for e in train),
@@ -364,6 +365,8 @@ def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker,
                             weight_decay=0.01)
     steps_per_epoch = math.ceil(len(train) / cfg.batch_docs)
     total_steps = max(1, int(steps_per_epoch * cfg.epochs))
+    if cfg.max_steps:
+        total_steps = min(total_steps, cfg.max_steps)
     base_lrs = [cfg.lr_encoder, cfg.lr_head]
 
     def set_lr(progress_share: float) -> None:
@@ -534,6 +537,24 @@ def calibrate(net, tokenizer, cfg: ModelConfig, val: list[Example]) -> tuple[flo
     return best_t, thresholds, probs
 
 
+def choose_type_trust(model: InvoiceModel, val: list[Example], vocab) -> float:
+    """From which document-type confidence the fields a type does not carry are left out: the level that
+    gives the best micro F1 on validation (a wrong type costs every field it removes)."""
+    runs = []
+    for ex in val:
+        doc_type, conf = model.classify(None, ex.ctx, vocab)
+        runs.append((ex, model.extract(None, ex.ctx, vocab), doc_type, conf))
+    best, best_f1 = TYPE_TRUSTED_FROM, -1.0
+    for level in (0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
+        rep = Report()
+        for ex, fields, doc_type, conf in runs:
+            kept = restrict_to_document_type(fields, doc_type, conf, level)
+            score_document(ex.truth, {k: v.value for k, v in kept.items()}, rep, ex.id, complete=True)
+        if rep.micro.f1 > best_f1 + 1e-9:
+            best, best_f1 = level, rep.micro.f1
+    return best
+
+
 def reliability(pairs: list[tuple[float, bool]], bins: int = 10) -> tuple[list[dict], float]:
     """Reliability table (confidence bins vs accuracy) and the expected calibration error."""
     table, ece, n = [], 0.0, len(pairs)
@@ -554,10 +575,11 @@ def evaluate_split(model: InvoiceModel, examples: list[Example], vocab) -> dict:
     rep_model, rep_rules = Report(), Report()
     pairs: list[tuple[float, bool]] = []
     correct_type = 0
+    trusted_from = model.card.get("type_trusted_from", TYPE_TRUSTED_FROM)
     for ex in examples:
         # as the engine does it: fields a confidently classified document does not carry are left out
         doc_type, type_conf = model.classify(None, ex.ctx, vocab)
-        fields = restrict_to_document_type(model.extract(None, ex.ctx, vocab), doc_type, type_conf)
+        fields = restrict_to_document_type(model.extract(None, ex.ctx, vocab), doc_type, type_conf, trusted_from)
         correct_type += doc_type == DOCUMENT_TYPES[ex.doc_type]
         values = {k: v.value for k, v in fields.items()}
         score_document(ex.truth, values, rep_model, ex.id, complete=True)
@@ -630,6 +652,7 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
     model = InvoiceModel(out, net, tokenizer, cfg.model, thresholds, temperature)
     if val:
         model.strategies = choose_strategies(val, probs, thresholds, vocab, lambda ex: model.classify(None, ex.ctx, vocab))
+        model.card["type_trusted_from"] = choose_type_trust(model, val, vocab)
     strategies = model.strategies
     metrics = {"val": evaluate_split(model, val, vocab) if val else None,
                "test": evaluate_split(model, test, vocab) if test else None}
@@ -642,6 +665,7 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
                    "train": len(train), "val": len(val), "test": len(test)},
         "classes": list(F.CLASSES), "document_types": list(DOCUMENT_TYPES),
         "temperature": temperature, "thresholds": thresholds, "strategies": strategies,
+        "type_trusted_from": model.card.get("type_trusted_from", TYPE_TRUSTED_FROM),
         "training": fit_info, "training_data": data_info, "metrics": metrics,
         "total_seconds": round(time.perf_counter() - t0, 1),
     }
@@ -668,6 +692,7 @@ def recalibrate(config_path: str | Path | None, model_dir: str | Path | None = N
     model.strategies = {}
     model.temperature, model.thresholds, probs = calibrate(model.net, model.tokenizer, model.cfg, val)
     model.strategies = choose_strategies(val, probs, model.thresholds, vocab, lambda ex: model.classify(None, ex.ctx, vocab))
+    model.card["type_trusted_from"] = choose_type_trust(model, val, vocab)
     card = dict(model.card)
     card.update(temperature=model.temperature, thresholds=model.thresholds, strategies=model.strategies,
                 metrics={"val": evaluate_split(model, val, vocab), "test": evaluate_split(model, test, vocab)},

@@ -208,3 +208,14 @@ def test_the_vendor_address_follows_the_name_in_a_footer(vocab):
     )
     assert fields["vendor_name"] == "Steha Soluzioni S.r.l."
     assert fields["vendor_address"] == "Piazza Park 105, 99012 Padova (PD)"  # the registration number is no address
+
+
+def test_a_swiss_vat_number_keeps_its_mwst_suffix(vocab):
+    fields, _ = extract(vocab, [(50, 100, "UID: CHE-123.456.789 MWST"), (50, 130, "Rechnung Nr. 4711-22")])
+    assert fields["vendor_tax_id"] == "CHE-123.456.789MWST"
+
+
+def test_a_company_name_candidate_ends_at_its_legal_form(vocab):
+    ctx = build_context(doc_of([(50, 800, "Free SAS au capital de 3 441 812 euros - RCS Paris 421 938 861")]), vocab)
+    names = [c.value for c in ctx.by_kind("name")]
+    assert "Free SAS" in names
