@@ -78,6 +78,7 @@ class DocumentContext:
     currency_confidence: float
     doc_type_hits: dict[str, float]
     decimals_seen: bool = False  # some amount on the document is written with cents
+    title_type: str | None = None  # the type named by the largest document-type keyword at the top of page 1
 
     def by_kind(self, kind: str) -> list[Candidate]:
         return [c for c in self.candidates if c.kind == kind]
@@ -112,6 +113,22 @@ def _doc_type_scores(vocab: Vocabulary, lines: list[Line]) -> dict[str, float]:
                 w += 1.0
             scores[m.field] = scores.get(m.field, 0.0) + w
     return scores
+
+
+def _title_type(vocab: Vocabulary, lines: list[Line]) -> str | None:
+    """The document type its title names: the tallest line in the top 40% of page 1 that holds a type keyword
+    (the topmost of equally tall ones), and the longest keyword on it."""
+    best = None
+    for line in lines:
+        if line.page != 1 or line.bbox[1] > 400:
+            continue
+        matches = vocab.match_doc_types(line.text)
+        if not matches:
+            continue
+        key = (round(line.height, 1), -line.bbox[1])
+        if best is None or key > best[0]:
+            best = (key, max(matches, key=lambda m: m.end - m.start).field)
+    return best[1] if best else None
 
 
 def _span_bbox(line: Line, start: int, end: int) -> BBox:
@@ -222,6 +239,7 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
         currency=currency,
         currency_confidence=cur_conf,
         doc_type_hits=_doc_type_scores(vocab, lines),
+        title_type=_title_type(vocab, lines),
     )
     ctx.decimals_seen = any(c.features.get("has_decimals") for c in candidates if c.kind == "amount")
     for c in candidates:

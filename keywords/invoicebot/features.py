@@ -181,9 +181,10 @@ def featurize(ctx: DocumentContext, vocab) -> DocFeatures:
     hits = ctx.doc_type_hits
     total = sum(hits.values()) or 1.0
     out.doc_feats = [hits.get(t, 0.0) / total for t in DOCUMENT_TYPES] + [min(1.0, total / 10)]
+    out.doc_feats += [1.0 if ctx.title_type == t else 0.0 for t in DOCUMENT_TYPES]  # what the title says
     out.strings = strings.items
     return out
 
 
 N_CAND_FEATS = 4 + 6 + 1 + 5 + 3 + 5 + 1 + 2 * (len(LABEL_KEYS) + 1) + 2 * len(MODEL_FIELDS)
-N_DOC_FEATS = len(DOCUMENT_TYPES) + 1
+N_DOC_FEATS = 2 * len(DOCUMENT_TYPES) + 1

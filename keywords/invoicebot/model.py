@@ -30,6 +30,7 @@ from torch import nn
 
 from . import features as F
 from .candidates import DocumentContext
+from .combine import combine
 from .encoder import BertEncoder, WordPieceTokenizer, load_encoder_artifact
 from .encoder import build_encoder as _build_encoder
 from .encoder import load_tokenizer as _load_tokenizer
@@ -138,7 +139,8 @@ class InvoiceModel:
         self.thresholds = thresholds
         self.temperature = temperature
         self.card = card or {}
-        #: per field: "model", "rules", or "fallback" (the model, and the rules where it abstains); chosen on validation
+        #: per field: "model", "rules", or "fallback" (the model, and the rules where it abstains); for the document
+        #: type also "surer" (the head or the keywords, whichever is surer of itself); chosen on validation
         self.strategies = strategies or {}
         self._last: tuple[int, tuple] | None = None
         self._cache: dict[str, torch.Tensor] = {}
@@ -200,11 +202,14 @@ class InvoiceModel:
         _, _, doc_probs = self._run(ctx, vocab or load_vocabulary())
         i = int(doc_probs.argmax())
         how = self.strategies.get("document_type", "model")
-        if how == "rules" or (how == "fallback" and float(doc_probs[i]) < self.DOC_TYPE_FALLBACK_BELOW):
+        conf = float(doc_probs[i])
+        if how in ("rules", "surer") or (how == "fallback" and conf < self.DOC_TYPE_FALLBACK_BELOW):
             from .rules import classify_by_rules
 
-            return classify_by_rules(ctx)
-        return DOCUMENT_TYPES[i], round(float(doc_probs[i]), 3)
+            r_type, r_conf = classify_by_rules(ctx)
+            if how != "surer" or r_conf > conf:
+                return r_type, r_conf
+        return DOCUMENT_TYPES[i], round(conf, 3)
 
     DOC_TYPE_FALLBACK_BELOW = 0.6
 
@@ -222,7 +227,7 @@ class InvoiceModel:
                 pick = ruled.get(name)
             if pick is not None:
                 out[name] = pick
-        return out
+        return combine(out, ruled, ctx, vocab)
 
 
 @contextmanager

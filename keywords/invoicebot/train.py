@@ -32,9 +32,9 @@ from .model import (
     CandidateRanker,
     InvoiceModel,
     ModelConfig,
-    base_model_path,
     build_encoder,
     decode,
+    load_tokenizer,
     tensors_for,
     tokenize,
 )
@@ -64,6 +64,9 @@ class TrainConfig:
     none_weight: float = 0.5
     max_train_docs: int | None = None
     max_steps: int | None = None  # a fixed number of steps (comparisons that must not depend on a busy machine)
+    #: layout templates whose training documents move to the validation split: calibration, thresholds and the
+    #: choice between model and rules are then made on layouts the network never saw, as at run time
+    val_templates: list[str] = field(default_factory=list)
     device: str = "auto"  # "auto": a CUDA GPU when there is one, else the CPU
     #: weak labels: folders of unlabelled documents (PDF, images, or corpus JSON whose labels are ignored) that the
     #: rules label, kept only where the arithmetic confirms them (subtotal + tax = total); missing folders are skipped
@@ -97,6 +100,7 @@ class Example:
     truth: dict[str, str]  # canonical field values (for scoring)
     ctx: object = None
     weight: float = 1.0  # loss weight: 1 for gold labels, less for weak ones
+    template: str = ""  # the synthetic layout template (gold examples)
     kind: str = "gold"  # gold (synthetic corpus), weak (rules + arithmetic), correction (a reviewer's record)
 
 
@@ -150,7 +154,18 @@ def example_from_record(rec: dict, vocab) -> Example | None:
                 break
         labels.append(lab)
     dt = rec.get("doc_type", "other")
-    return Example(rec["id"], rec.get("split", "train"), DOCUMENT_TYPES.index(dt), feats, labels, truth, ctx)
+    return Example(rec["id"], rec.get("split", "train"), DOCUMENT_TYPES.index(dt), feats, labels, truth, ctx,
+                   template=rec.get("template", ""))
+
+
+def split_examples(examples: list[Example], cfg: TrainConfig) -> tuple[list[Example], list[Example], list[Example]]:
+    """Train, validation and test examples; training documents of ``cfg.val_templates`` are validated on."""
+    held = set(cfg.val_templates)
+    for e in examples:
+        if e.split == "train" and e.template in held:
+            e.split = "val"
+    return ([e for e in examples if e.split == "train"], [e for e in examples if e.split == "val"],
+            [e for e in examples if e.split == "test"])
 
 
 #: The class of a candidate whose role nobody knows (a weak or corrected document labels only some of them):
@@ -480,15 +495,19 @@ def choose_strategies(val: list[Example], probs: list, thresholds: dict[str, flo
     for name, t in tallies.items():
         out[name] = _prefer_fallback({k: _f1(v) for k, v in t.items()})
     # the document type: the model's head, the rules' keywords, or the head where it is sure and the rules elsewhere
-    hits = {k: 0 for k in STRATEGIES}
+    hits = {k: 0 for k in (*STRATEGIES, "surer")}
     for ex, _ in probs:
         m_type, m_conf = model_classify(ex)
-        r_type, _ = classify_by_rules(ex.ctx)
+        r_type, r_conf = classify_by_rules(ex.ctx)
         truth = DOCUMENT_TYPES[ex.doc_type]
         hits["model"] += m_type == truth
         hits["rules"] += r_type == truth
         hits["fallback"] += (m_type if m_conf >= InvoiceModel.DOC_TYPE_FALLBACK_BELOW else r_type) == truth
-    out["document_type"] = _prefer_fallback({k: v / max(1, len(probs)) for k, v in hits.items()})
+        hits["surer"] += (m_type if m_conf >= r_conf else r_type) == truth
+    share = {k: v / max(1, len(probs)) for k, v in hits.items()}
+    out["document_type"] = _prefer_fallback(share)
+    if out["document_type"] == "fallback" and share["surer"] > share["fallback"]:
+        out["document_type"] = "surer"  # the head or the keywords, whichever is surer of itself
     return out
 
 
@@ -634,16 +653,13 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
     vocab = load_vocabulary()
     corpus_dir = ensure_corpus(cfg, progress)
     examples = load_corpus(corpus_dir, vocab, progress=progress)
-    train = [e for e in examples if e.split == "train"][: cfg.max_train_docs or None]
-    val = [e for e in examples if e.split == "val"]
-    test = [e for e in examples if e.split == "test"]
+    train, val, test = split_examples(examples, cfg)
+    train = train[: cfg.max_train_docs or None]
     if not train:
         raise RuntimeError(f"no training documents in {corpus_dir}")
     train, data_info = extra_training_data(train, cfg, vocab, progress)
-    from transformers import AutoTokenizer
-
     torch.manual_seed(cfg.seed)
-    tokenizer = AutoTokenizer.from_pretrained(base_model_path(), local_files_only=True)
+    tokenizer = load_tokenizer()
     net = CandidateRanker(build_encoder(cfg.model), cfg.model).to(pick_device(cfg.device))
     fit_info = fit(train, cfg, tokenizer, net, progress)
     fit_info["device"] = str(next(net.parameters()).device)
@@ -687,8 +703,7 @@ def recalibrate(config_path: str | Path | None, model_dir: str | Path | None = N
     model = load_model(out, required=True)
     vocab = load_vocabulary()
     examples = load_corpus(ensure_corpus(cfg, progress), vocab, progress=progress)
-    val = [e for e in examples if e.split == "val"]
-    test = [e for e in examples if e.split == "test"]
+    _, val, test = split_examples(examples, cfg)
     model.strategies = {}
     model.temperature, model.thresholds, probs = calibrate(model.net, model.tokenizer, model.cfg, val)
     model.strategies = choose_strategies(val, probs, model.thresholds, vocab, lambda ex: model.classify(None, ex.ctx, vocab))
@@ -746,12 +761,8 @@ def learning_curves(config_path: str | Path | None = DEFAULT_CONFIG, sizes: tupl
         setattr(cfg.model, k[6:], v) if k.startswith("model.") else setattr(cfg, k, v)
     vocab = load_vocabulary()
     examples = load_corpus(ensure_corpus(cfg, progress), vocab, progress=progress)
-    train_all = [e for e in examples if e.split == "train"]
-    val = [e for e in examples if e.split == "val"]
-    test = [e for e in examples if e.split == "test"]
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(base_model_path(), local_files_only=True)
+    train_all, val, test = split_examples(examples, cfg)
+    tokenizer = load_tokenizer()
     rows = []
     for size in sizes:
         subset = random.Random(cfg.seed).sample(train_all, min(size, len(train_all)))

@@ -74,3 +74,14 @@ def test_weak_folders_read_real_files_and_skip_broken_ones(tmp_path):
     assert info["documents"] == 1 and info["unreadable"] == 1
     assert info["confirmed"] == len(examples) == 1
     assert "total_amount" in examples[0].truth
+
+
+def test_training_documents_of_validation_templates_are_validated_on():
+    from invoicebot.train import Example, TrainConfig, split_examples
+
+    def ex(i, split, template):
+        return Example(str(i), split, 0, F.DocFeatures(), [], {}, template=template)
+
+    examples = [ex(1, "train", "html_grid"), ex(2, "train", "rl_mono"), ex(3, "val", "rl_mono"), ex(4, "test", "html_grid")]
+    train, val, test = split_examples(examples, TrainConfig(val_templates=["html_grid"]))
+    assert [e.id for e in train] == ["2"] and [e.id for e in val] == ["1", "3"] and [e.id for e in test] == ["4"]

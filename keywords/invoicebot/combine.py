@@ -1,0 +1,53 @@
+"""Where the fine-tuned model and the rules meet: checks that hold whichever of them picked a field.
+
+The model ranks candidates one field at a time (amounts jointly); afterwards a few facts of the
+document decide between its picks and the rules' picks, the same way for every vendor:
+
+- **arithmetic**: when the model's subtotal, tax and total do not add up and the rules' do, the
+  rules' three amounts are taken (the sum is evidence the model cannot see candidate by candidate);
+- **company names end at their legal form** ("Free SAS au capital de ..." is "Free SAS");
+- **the vendor's address** is read under or after the vendor name that was chosen, over several
+  lines (``rules.vendor_address``), when it can be found there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+
+from .candidates import DocumentContext
+from .rules import legal_form_span, vendor_address
+from .schema import ExtractedField
+
+AMOUNTS = ("subtotal_amount", "tax_amount", "total_amount")
+
+
+def adds_up(fields: dict[str, ExtractedField]) -> bool | None:
+    """True when subtotal + tax = total (to the cent), False when they do not, None when one is missing."""
+    try:
+        sub, tax, tot = (Decimal(str(fields[n].value)) for n in AMOUNTS)
+    except (KeyError, InvalidOperation, TypeError):
+        return None
+    return abs(sub + tax - tot) <= Decimal("0.01")
+
+
+def combine(picked: dict[str, ExtractedField], ruled: dict[str, ExtractedField], ctx: DocumentContext,
+            vocab) -> dict[str, ExtractedField]:
+    """The model's fields (with the rules already filling in per the model's strategies), checked against the
+    document's arithmetic, legal forms and address block; returns a new dict."""
+    out = dict(picked)
+    if adds_up(out) is False and adds_up(ruled):
+        for name in AMOUNTS:
+            out[name] = ruled[name]
+    for name in ("vendor_name", "customer_name"):
+        f = out.get(name)
+        if f is None or not f.value:
+            continue
+        legal = legal_form_span(vocab, f.value)
+        if legal is not None and legal[1] < len(f.value):
+            out[name] = replace(f, value=f.value[: legal[1]])
+    address = vendor_address(ctx, vocab, out.get("vendor_name"))
+    if address is not None:
+        conf = out["vendor_name"].confidence
+        out["vendor_address"] = replace(address, confidence=round(min(address.confidence, conf), 3))
+    return out

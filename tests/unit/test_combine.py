@@ -1,0 +1,53 @@
+"""The checks between the model's and the rules' picks (invoicebot.combine)."""
+
+from __future__ import annotations
+
+from invoicebot.candidates import build_context
+from invoicebot.combine import adds_up, combine
+from invoicebot.schema import Document, ExtractedField, Page, Word
+from invoicebot.vocabulary import load_vocabulary
+
+VOCAB = load_vocabulary()
+
+
+def _doc(rows):
+    words = []
+    for i, row in enumerate(rows):
+        x = 50.0
+        for text in row.split():
+            words.append(Word(text, (x, 60.0 + 15 * i, x + 6 * len(text), 72.0 + 15 * i), 1, line=i))
+            x += 6 * len(text) + 6
+    return Document("mem.pdf", "application/pdf", [Page(1, 595, 842, "text", words)])
+
+
+CTX = build_context(_doc(["Northwind Supplies Ltd", "4 Harbour Road", "Leeds LS1 4AB", "Tel. 0113 496 0000"]), VOCAB)
+
+
+def f(value, conf=0.9, **kw):
+    return ExtractedField(value, conf, **kw)
+
+
+def test_adds_up():
+    assert adds_up({"subtotal_amount": f("100.00"), "tax_amount": f("19.00"), "total_amount": f("119.00")})
+    assert adds_up({"subtotal_amount": f("100.00"), "tax_amount": f("19.00"), "total_amount": f("120.00")}) is False
+    assert adds_up({"subtotal_amount": f("100.00"), "total_amount": f("119.00")}) is None
+
+
+def test_the_rules_amounts_win_when_only_they_add_up():
+    model = {"subtotal_amount": f("100.00"), "tax_amount": f("19.00"), "total_amount": f("90.00")}
+    rules = {"subtotal_amount": f("100.00", 0.7), "tax_amount": f("19.00", 0.7), "total_amount": f("119.00", 0.7)}
+    out = combine(model, rules, CTX, VOCAB)
+    assert out["total_amount"].value == "119.00" and out["total_amount"].confidence == 0.7
+    rules_wrong = {**rules, "total_amount": f("118.00")}
+    assert combine(model, rules_wrong, CTX, VOCAB)["total_amount"].value == "90.00"  # neither adds up: the model's
+    good = {**model, "total_amount": f("119.00")}
+    assert combine(good, {**rules, "subtotal_amount": f("19.00"), "tax_amount": f("100.00")}, CTX, VOCAB) == good
+
+
+def test_company_names_end_at_their_legal_form_and_the_address_follows_the_vendor():
+    out = combine({"vendor_name": f("Northwind Supplies Ltd iov", 0.8, page=1, bbox=(50.0, 60.0, 200.0, 72.0)),
+                   "customer_name": f("Acme GmbH")}, {}, CTX, VOCAB)
+    assert out["vendor_name"].value == "Northwind Supplies Ltd"
+    assert out["customer_name"].value == "Acme GmbH"
+    assert out["vendor_address"].value == "4 Harbour Road, Leeds LS1 4AB"
+    assert out["vendor_address"].confidence <= 0.8
