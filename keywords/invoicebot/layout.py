@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .schema import BBox, Document, Word
 
@@ -27,11 +28,11 @@ class Line:
             self.text = " ".join(parts)
             self.offsets = offsets
 
-    @property
+    @cached_property
     def bbox(self) -> BBox:
         return union(w.bbox for w in self.words)
 
-    @property
+    @cached_property
     def height(self) -> float:
         heights = sorted(w.bbox[3] - w.bbox[1] for w in self.words)
         return heights[len(heights) // 2] if heights else 0.0
@@ -48,15 +49,13 @@ class Line:
 
 
 def union(boxes) -> BBox:
-    boxes = list(boxes)
-    if not boxes:
+    x0 = y0 = float("inf")
+    x1 = y1 = float("-inf")
+    for b in boxes:
+        x0, y0, x1, y1 = min(x0, b[0]), min(y0, b[1]), max(x1, b[2]), max(y1, b[3])
+    if x0 == float("inf"):
         return (0.0, 0.0, 0.0, 0.0)
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
+    return (x0, y0, x1, y1)
 
 
 def x_overlap(a: BBox, b: BBox) -> float:

@@ -139,8 +139,8 @@ class InvoiceModel:
         self.thresholds = thresholds
         self.temperature = temperature
         self.card = card or {}
-        #: per field: "model", "rules", or "fallback" (the model, and the rules where it abstains); for the document
-        #: type also "surer" (the head or the keywords, whichever is surer of itself); chosen on validation
+        #: per field and for the document type: "model", "rules", "fallback" (the model, and the rules where it
+        #: abstains) or "surer" (whichever of the two is surer of itself); chosen on validation
         self.strategies = strategies or {}
         self._last: tuple[int, tuple] | None = None
         self._cache: dict[str, torch.Tensor] = {}
@@ -223,6 +223,8 @@ class InvoiceModel:
         for name in F.MODEL_FIELDS:
             how = self.strategies.get(name, "model")
             pick = ruled.get(name) if how == "rules" else fields.get(name)
+            if how == "surer" and ruled.get(name) is not None and (pick is None or ruled[name].confidence > pick.confidence):
+                pick = ruled[name]
             if pick is None and how == "fallback":
                 pick = ruled.get(name)
             if pick is not None:

@@ -480,7 +480,7 @@ def choose_strategies(val: list[Example], probs: list, thresholds: dict[str, flo
                       model_classify) -> dict[str, str]:
     """Per field, what validation F1 says works best: the model, the rules, or the model with the rules
     filling in where the model abstains."""
-    tallies = {n: {k: [0, 0, 0] for k in STRATEGIES} for n in F.MODEL_FIELDS}
+    tallies = {n: {k: [0, 0, 0] for k in (*STRATEGIES, "surer")} for n in F.MODEL_FIELDS}
     for ex, p in probs:
         model_fields = decode(ex.feats, p, thresholds, ex.ctx)
         rule_fields = extract_fields(ex.ctx, vocab)
@@ -491,9 +491,14 @@ def choose_strategies(val: list[Example], probs: list, thresholds: dict[str, flo
             _count(name, m.value if m else None, truth, tallies[name]["model"])
             _count(name, r.value if r else None, truth, tallies[name]["rules"])
             _count(name, (m or r).value if (m or r) else None, truth, tallies[name]["fallback"])
+            s = m if m is not None and (r is None or m.confidence >= r.confidence) else r
+            _count(name, s.value if s else None, truth, tallies[name]["surer"])
     out = {}
     for name, t in tallies.items():
-        out[name] = _prefer_fallback({k: _f1(v) for k, v in t.items()})
+        score = {k: _f1(v) for k, v in t.items()}
+        out[name] = _prefer_fallback(score)
+        if out[name] == "fallback" and score["surer"] > score["fallback"]:
+            out[name] = "surer"  # the network or the rules, whichever is surer of itself
     # the document type: the model's head, the rules' keywords, or the head where it is sure and the rules elsewhere
     hits = {k: 0 for k in (*STRATEGIES, "surer")}
     for ex, _ in probs:
