@@ -29,8 +29,9 @@ tryton: setup
 	@bash scripts/tryton/setup.sh
 
 ## the fine-tuned model: built when missing (synthetic corpus + training, about 15 minutes on 2 cores)
-model: setup
-	@test -f $(MODEL) || $(VENV)/bin/invoicebot train
+model: setup  # built when missing, and again when it no longer loads (built by an older version of the features)
+	@$(VENV)/bin/python -c "from invoicebot.model import load_model; load_model('$(dir $(MODEL))', required=True)" \
+		2>/dev/null || $(VENV)/bin/invoicebot train
 
 ## the main job ----------------------------------------------------------------------------------
 demo: setup tryton model
