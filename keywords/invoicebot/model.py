@@ -168,7 +168,15 @@ class InvoiceModel:
                 chunk = missing[k : k + step]
                 ids, mask = tokenize(self.tokenizer, chunk, self.cfg.max_tokens)
                 dev = self.device
-                for s, e in zip(chunk, self.net.encode(ids.to(dev), mask.to(dev)), strict=True):
+                emb = self.net.encode(ids.to(dev), mask.to(dev))
+                if not bool(torch.isfinite(emb).all()):  # never cache a broken number; one more try, then say so
+                    log.warning("the encoder gave non-finite numbers for %d strings; encoding them again", len(chunk))
+                    emb = self.net.encode(ids.to(dev), mask.to(dev))
+                    if not bool(torch.isfinite(emb).all()):
+                        raise ConfigError(f"the model in {self.directory} gives non-finite numbers at precision "
+                                          f"{getattr(self.net.encoder, 'precision', 'float32')}; set "
+                                          "INVOICEBOT_MODEL_PRECISION=float32 and report it")
+                for s, e in zip(chunk, emb, strict=True):
                     self._cache[s] = e
             if len(self._cache) > self.CACHE_SIZE:
                 for s in list(self._cache)[: len(self._cache) - self.CACHE_SIZE]:
