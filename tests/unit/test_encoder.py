@@ -257,3 +257,23 @@ def test_precision_and_threads_come_from_the_environment(tmp_path, monkeypatch):
     doc = read_document(make_invoice_pdf(tmp_path / "invoice.pdf", seed=3))
     model.classify(doc, build_context(doc, vocab), vocab)
     assert seen == [1] and torch.get_num_threads() == before
+
+
+def test_bfloat16_stays_close_when_openmp_gives_fewer_threads_than_torch_wants():
+    """The CLI and the robots set OMP_THREAD_LIMIT=1 for Tesseract; with two torch threads the bfloat16 kernels
+    then returned garbage (cosine 0.42, NaN) until the encoder kept torch within the limit."""
+    import os
+
+    code = (
+        "import torch\n"
+        "from invoicebot.model import ModelConfig, build_encoder, load_tokenizer\n"
+        f"ids, mask = load_tokenizer().tokenize({STRINGS!r}, 16)\n"
+        "torch.set_num_threads(2)\n"
+        "with torch.no_grad():\n"
+        "    full = build_encoder(ModelConfig(num_layers=3)).eval().mean_pool(ids, mask)\n"
+        "    low = build_encoder(ModelConfig(num_layers=3)).for_inference('bfloat16').mean_pool(ids, mask)\n"
+        "print(torch.nn.functional.cosine_similarity(full, low, dim=1).min().item())\n"
+    )
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert float(out.stdout.strip().splitlines()[-1]) > 0.999, out.stdout
