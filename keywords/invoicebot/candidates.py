@@ -223,12 +223,13 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
                 if (start, start + len(text)) in seen:
                     continue
                 seen.add((start, start + len(text)))
-                candidates.append(_make(lines, i, "name", text, start, start + len(text)))
-                # "Free SAS au capital de ...", "Example B.V. iov Client": the company ends with its legal form
                 legal = legal_form_span(vocab, text)
+                candidates.append(_name(lines, i, text, start, legal is not None))
+                # "Free SAS au capital de ...", "Example B.V. iov Client": the company ends with its legal form
                 if legal is not None and legal[1] < len(text) and (start, start + legal[1]) not in seen:
                     seen.add((start, start + legal[1]))
-                    candidates.append(_make(lines, i, "name", text[: legal[1]], start, start + legal[1]))
+                    cut = text[: legal[1]]
+                    candidates.append(_name(lines, i, cut, start, legal_form_span(vocab, cut) is not None))
 
     ctx = DocumentContext(
         lines=lines,
@@ -248,10 +249,33 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
     return ctx
 
 
-def legal_form_span(vocab: Vocabulary, text: str) -> tuple[int, int] | None:
-    from .rules import legal_form_span as find  # the rules own the legal-form search; imported late (rules import us)
+_LEGAL_SEARCH: dict[int, re.Pattern[str]] = {}
 
-    return find(vocab, text)
+
+def legal_form_span(vocab: Vocabulary, text: str) -> tuple[int, int] | None:
+    """Where a legal-form suffix (GmbH, B.V., Ltd ...) stands in ``text``, anywhere on the line, or None.
+
+    Unlike ``Vocabulary.find_legal_form`` (a name that ends with the form) this finds the form
+    in a longer line such as "Example AG - Mainstreet 4 - 12345 Town".
+    """
+    pat = _LEGAL_SEARCH.get(id(vocab))
+    if pat is None:
+        spellings = {sp for lf in vocab.legal_forms for sp in lf.spellings}
+        alts = [r"[\s.]*".join(re.escape(p) for p in re.split(r"[\s.]+", sp) if p) + r"\.?" for sp in spellings]
+        # an acronym is also written with dots: SRL as S.r.l., SAS as S.A.S.
+        alts += [r"\.".join(sp) + r"\." for sp in spellings if sp.isalpha() and sp.isupper() and 2 <= len(sp) <= 5]
+        alts.sort(key=len, reverse=True)
+        pat = re.compile(r"(?:(?<=[\s,(])|^)(?P<form>" + "|".join(alts) + r")(?=\s*(?:[),;|\-–]|\s|$))", re.IGNORECASE)
+        _LEGAL_SEARCH[id(vocab)] = pat
+    for m in pat.finditer(text):
+        form = m.group("form")
+        letters = [ch for ch in form if ch.isalpha()]
+        if m.start("form") == 0 or not letters or letters[0].islower():
+            continue  # "1.00 kg", "their company": running text, not a company
+        if sum(ch.isalpha() for ch in text[: m.start("form")]) < 2:
+            continue
+        return m.start("form"), m.end("form")
+    return None
 
 
 def _overlaps(spans, s, e) -> bool:
@@ -261,6 +285,14 @@ def _overlaps(spans, s, e) -> bool:
 def _currency_near(text: str, s: int, e: int, vocab: Vocabulary) -> bool:
     window = text[max(0, s - 5) : s] + " " + text[e : e + 5]
     return bool(vocab.find_currency_mentions(window))
+
+
+def _name(lines: list[Line], i: int, text: str, start: int, legal: bool) -> Candidate:
+    """A name candidate; ``features["legal"]`` says whether a legal form (GmbH, B.V. ...) stands in it."""
+    cand = _make(lines, i, "name", text, start, start + len(text))
+    if legal:
+        cand.features["legal"] = 1.0
+    return cand
 
 
 def _make(lines: list[Line], i: int, kind: str, value: str, s: int, e: int) -> Candidate:

@@ -110,8 +110,7 @@ def numeric_features(ctx: DocumentContext, c: Candidate, rule_picks: dict[str, i
     digits = len(_DIGIT.findall(c.value))
     out += [min(digits, 20) / 20, min(len(c.value), 40) / 40, 1.0 if any(ch.isalpha() for ch in c.value) else 0.0,
             1.0 if c.value.isupper() else 0.0, min(len(c.value.split()), 10) / 10]
-    legal = 1.0 if c.kind == "name" and rules.legal_form_span(vocab, c.value) else 0.0
-    out.append(legal)
+    out.append(c.features.get("legal", 0.0))  # set on name candidates only (candidates.py)
     # labels around: nearest left and above label fields (one-hot) and their distances
     for hits in (rules._nearest(c.left), rules._nearest(c.above)):
         vec = [0.0] * len(LABEL_KEYS)
@@ -165,8 +164,6 @@ def featurize(ctx: DocumentContext, vocab) -> DocFeatures:
     out.rule_fields = rules.extract_fields(ctx, vocab)
     picks = _rule_picks(ctx, out.rule_fields)
     for c in ctx.candidates:
-        if c.kind == "name" and rules.legal_form_span(vocab, c.value):
-            c.features["legal"] = 1.0
         if not keep_candidate(ctx, c):
             continue
         out.candidates.append(c)

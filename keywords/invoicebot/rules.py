@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from . import normalize
-from .candidates import Candidate, DocumentContext, LabelHit
+from .candidates import Candidate, DocumentContext, LabelHit, legal_form_span
 from .layout import split_segments, x_overlap
 from .schema import AMOUNT_FIELDS, DATE_FIELDS, ExtractedField, field_kind
 
@@ -338,35 +338,6 @@ def strip_doc_type_words(vocab, text: str) -> str:
     for m in sorted(vocab.match_doc_types(text), key=lambda m: -m.start):
         text = text[: m.start] + " " + text[m.end :]
     return " ".join(text.split())
-
-
-_LEGAL_SEARCH: dict[int, re.Pattern[str]] = {}
-
-
-def legal_form_span(vocab, text: str) -> tuple[int, int] | None:
-    """Where a legal-form suffix (GmbH, B.V., Ltd ...) stands in ``text``, anywhere on the line, or None.
-
-    Unlike ``Vocabulary.find_legal_form`` (a name that ends with the form) this finds the form
-    in a longer line such as "Example AG - Mainstreet 4 - 12345 Town".
-    """
-    pat = _LEGAL_SEARCH.get(id(vocab))
-    if pat is None:
-        spellings = {sp for lf in vocab.legal_forms for sp in lf.spellings}
-        alts = [r"[\s.]*".join(re.escape(p) for p in re.split(r"[\s.]+", sp) if p) + r"\.?" for sp in spellings]
-        # an acronym is also written with dots: SRL as S.r.l., SAS as S.A.S.
-        alts += [r"\.".join(sp) + r"\." for sp in spellings if sp.isalpha() and sp.isupper() and 2 <= len(sp) <= 5]
-        alts.sort(key=len, reverse=True)
-        pat = re.compile(r"(?:(?<=[\s,(])|^)(?P<form>" + "|".join(alts) + r")(?=\s*(?:[),;|\-–]|\s|$))", re.IGNORECASE)
-        _LEGAL_SEARCH[id(vocab)] = pat
-    for m in pat.finditer(text):
-        form = m.group("form")
-        letters = [ch for ch in form if ch.isalpha()]
-        if m.start("form") == 0 or not letters or letters[0].islower():
-            continue  # "1.00 kg", "their company": running text, not a company
-        if sum(ch.isalpha() for ch in text[: m.start("form")]) < 2:
-            continue
-        return m.start("form"), m.end("form")
-    return None
 
 
 def _cut_company(text: str, legal: tuple[int, int]) -> str:
