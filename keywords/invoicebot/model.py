@@ -111,11 +111,7 @@ def load_tokenizer(path: Path | None = None) -> WordPieceTokenizer:
 
 def tokenize(tokenizer, strings: list[str], max_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``input_ids`` and ``attention_mask`` of the strings, each cut to ``max_tokens`` tokens."""
-    if isinstance(tokenizer, WordPieceTokenizer):
-        return tokenizer.tokenize(strings, max_tokens)
-    # a transformers tokenizer (what train.py used to pass): the same ids
-    enc = tokenizer(strings, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
-    return enc["input_ids"], enc["attention_mask"]
+    return tokenizer.tokenize(strings, max_tokens)
 
 
 def tensors_for(doc: F.DocFeatures):
@@ -209,17 +205,13 @@ class InvoiceModel:
 
         _, _, doc_probs = self._run(ctx, vocab or load_vocabulary())
         i = int(doc_probs.argmax())
+        head = DOCUMENT_TYPES[i], round(float(doc_probs[i]), 3)
         how = self.strategies.get("document_type", "model")
-        conf = float(doc_probs[i])
-        if how in ("rules", "surer") or (how == "fallback" and conf < self.DOC_TYPE_FALLBACK_BELOW):
-            from .rules import classify_by_rules
+        if how == "model" or (how == "fallback" and head[1] >= DOC_TYPE_FALLBACK_BELOW):
+            return head  # the keywords are not needed
+        from .rules import classify_by_rules
 
-            r_type, r_conf = classify_by_rules(ctx)
-            if how != "surer" or r_conf > conf:
-                return r_type, r_conf
-        return DOCUMENT_TYPES[i], round(conf, 3)
-
-    DOC_TYPE_FALLBACK_BELOW = 0.6
+        return pick_type(how, head, classify_by_rules(ctx))
 
     def extract(self, doc: Document, ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
         feats, probs, _ = self._run(ctx, vocab)
@@ -229,15 +221,37 @@ class InvoiceModel:
         ruled = feats.rule_fields
         out = {k: v for k, v in fields.items() if k not in F.MODEL_FIELDS}
         for name in F.MODEL_FIELDS:
-            how = self.strategies.get(name, "model")
-            pick = ruled.get(name) if how == "rules" else fields.get(name)
-            if how == "surer" and ruled.get(name) is not None and (pick is None or ruled[name].confidence > pick.confidence):
-                pick = ruled[name]
-            if pick is None and how == "fallback":
-                pick = ruled.get(name)
+            pick = pick_field(self.strategies.get(name, "model"), fields.get(name), ruled.get(name))
             if pick is not None:
                 out[name] = pick
         return combine(out, ruled, ctx, vocab)
+
+
+#: Below this confidence of its head, the "fallback" strategy types a document by the rules' keywords.
+DOC_TYPE_FALLBACK_BELOW = 0.6
+
+
+def pick_field(how: str, network: ExtractedField | None, ruled: ExtractedField | None) -> ExtractedField | None:
+    """What a per-field strategy gives: "model" the network's pick, "rules" the rules', "fallback" the network's
+    and the rules' where it abstains, "surer" whichever of the two is surer of itself (the network on a tie)."""
+    if how == "rules":
+        return ruled
+    if how == "fallback":
+        return network if network is not None else ruled
+    if how == "surer":
+        return network if network is not None and (ruled is None or network.confidence >= ruled.confidence) else ruled
+    return network
+
+
+def pick_type(how: str, head: tuple[str, float], ruled: tuple[str, float]) -> tuple[str, float]:
+    """What the document-type strategy gives from the head's (type, confidence) and the keywords'."""
+    if how == "rules":
+        return ruled
+    if how == "fallback":
+        return head if head[1] >= DOC_TYPE_FALLBACK_BELOW else ruled
+    if how == "surer":
+        return head if head[1] >= ruled[1] else ruled
+    return head
 
 
 @contextmanager

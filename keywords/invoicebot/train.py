@@ -35,11 +35,13 @@ from .model import (
     build_encoder,
     decode,
     load_tokenizer,
+    pick_field,
+    pick_type,
     tensors_for,
     tokenize,
 )
 from .pipeline import TYPE_TRUSTED_FROM, restrict_to_document_type
-from .rules import classify_by_rules, extract_fields
+from .rules import classify_by_rules
 from .schema import DOCUMENT_TYPES, Document
 from .vocabulary import load_vocabulary
 
@@ -480,19 +482,13 @@ def choose_strategies(val: list[Example], probs: list, thresholds: dict[str, flo
                       model_classify) -> dict[str, str]:
     """Per field, what validation F1 says works best: the model, the rules, or the model with the rules
     filling in where the model abstains."""
-    tallies = {n: {k: [0, 0, 0] for k in (*STRATEGIES, "surer")} for n in F.MODEL_FIELDS}
+    tallies = {n: {k: [0, 0, 0] for k in STRATEGIES} for n in F.MODEL_FIELDS}
     for ex, p in probs:
         model_fields = decode(ex.feats, p, thresholds, ex.ctx)
-        rule_fields = extract_fields(ex.ctx, vocab)
         for name in F.MODEL_FIELDS:
-            m = model_fields.get(name)
-            r = rule_fields.get(name)
-            truth = ex.truth.get(name)
-            _count(name, m.value if m else None, truth, tallies[name]["model"])
-            _count(name, r.value if r else None, truth, tallies[name]["rules"])
-            _count(name, (m or r).value if (m or r) else None, truth, tallies[name]["fallback"])
-            s = m if m is not None and (r is None or m.confidence >= r.confidence) else r
-            _count(name, s.value if s else None, truth, tallies[name]["surer"])
+            for how in STRATEGIES:
+                got = pick_field(how, model_fields.get(name), ex.feats.rule_fields.get(name))
+                _count(name, got.value if got else None, ex.truth.get(name), tallies[name][how])
     out = {}
     for name, t in tallies.items():
         score = {k: _f1(v) for k, v in t.items()}
@@ -500,15 +496,11 @@ def choose_strategies(val: list[Example], probs: list, thresholds: dict[str, flo
         if out[name] == "fallback" and score["surer"] > score["fallback"]:
             out[name] = "surer"  # the network or the rules, whichever is surer of itself
     # the document type: the model's head, the rules' keywords, or the head where it is sure and the rules elsewhere
-    hits = {k: 0 for k in (*STRATEGIES, "surer")}
+    hits = {k: 0 for k in STRATEGIES}
     for ex, _ in probs:
-        m_type, m_conf = model_classify(ex)
-        r_type, r_conf = classify_by_rules(ex.ctx)
-        truth = DOCUMENT_TYPES[ex.doc_type]
-        hits["model"] += m_type == truth
-        hits["rules"] += r_type == truth
-        hits["fallback"] += (m_type if m_conf >= InvoiceModel.DOC_TYPE_FALLBACK_BELOW else r_type) == truth
-        hits["surer"] += (m_type if m_conf >= r_conf else r_type) == truth
+        head, ruled = model_classify(ex), classify_by_rules(ex.ctx)
+        for how in STRATEGIES:
+            hits[how] += pick_type(how, head, ruled)[0] == DOCUMENT_TYPES[ex.doc_type]
     share = {k: v / max(1, len(probs)) for k, v in hits.items()}
     out["document_type"] = _prefer_fallback(share)
     if out["document_type"] == "fallback" and share["surer"] > share["fallback"]:
@@ -530,7 +522,7 @@ def _prefer_fallback(score: dict[str, float]) -> str:
     return "fallback"
 
 
-STRATEGIES = ("model", "rules", "fallback")
+STRATEGIES = ("model", "rules", "fallback", "surer")
 
 
 def calibrate(net, tokenizer, cfg: ModelConfig, val: list[Example]) -> tuple[float, dict[str, float], list]:
@@ -607,7 +599,7 @@ def evaluate_split(model: InvoiceModel, examples: list[Example], vocab) -> dict:
         correct_type += doc_type == DOCUMENT_TYPES[ex.doc_type]
         values = {k: v.value for k, v in fields.items()}
         score_document(ex.truth, values, rep_model, ex.id, complete=True)
-        ruled = restrict_to_document_type(extract_fields(ex.ctx, vocab), *classify_by_rules(ex.ctx))
+        ruled = restrict_to_document_type(ex.feats.rule_fields, *classify_by_rules(ex.ctx))
         score_document(ex.truth, {k: v.value for k, v in ruled.items()}, rep_rules, ex.id, complete=True)
         for k, v in fields.items():
             if k in ex.truth and k != "currency":
