@@ -140,6 +140,9 @@ class InvoiceModel:
         self.strategies = strategies or {}
         self._last: tuple[int, tuple] | None = None
         self._cache: dict[str, torch.Tensor] = {}
+        #: training's validation passes: the documents' features and raw scores by id of their context, so that
+        #: calibration, the strategies, the type trust and the scoring run the network once per document
+        self._memo: dict[int, tuple] | None = None
 
     CACHE_SIZE = 50_000
     #: strings per encoder call by precision: the layers see only real tokens, so bigger batches cost no padding;
@@ -182,23 +185,39 @@ class InvoiceModel:
     #: torch threads while the model runs on the CPU (None: torch's own setting); see ``load_model``
     threads: int | None = None
 
+    def remember(self, contexts_and_features) -> None:
+        """Keep the raw scores of these (already featurised) documents while the model is calibrated and scored
+        in training; their features are reused, not computed again.  The contexts must stay alive meanwhile."""
+        self._memo = {id(ctx): (feats, None, None) for ctx, feats in contexts_and_features}
+        self._last = None
+
+    def forget(self) -> None:
+        self._memo = None
+        self._last = None
+
+    def raw_scores(self, ctx: DocumentContext, vocab) -> tuple[F.DocFeatures, torch.Tensor, torch.Tensor]:
+        """The features, the candidates' logits and the document-type logits (no temperature applied)."""
+        known = self._memo.get(id(ctx)) if self._memo is not None else None
+        if known is not None and known[1] is not None:
+            return known
+        feats = known[0] if known is not None else F.featurize(ctx, vocab)
+        with torch.inference_mode(), _torch_threads(self.threads if self.device.type == "cpu" else None):
+            emb = self._embed(feats.strings)
+            dev = self.device
+            cs, cf, ck, ds, df = tensors_for(feats)
+            logits, doc_logits = self.net(emb, cs.to(dev), cf.to(dev), ck.to(dev), [d.to(dev) for d in ds], df.to(dev))
+        out = feats, logits.float().cpu(), doc_logits.float().cpu()
+        if known is not None:
+            self._memo[id(ctx)] = out
+        return out
+
     def _run(self, ctx: DocumentContext, vocab):
         if self._last is not None and self._last[0] == id(ctx):
             return self._last[1]
-        feats = F.featurize(ctx, vocab)
-        with torch.inference_mode(), _torch_threads(self.threads if self.device.type == "cpu" else None):
-            out = self._score(feats)
+        feats, logits, doc_logits = self.raw_scores(ctx, vocab)
+        out = feats, torch.softmax(logits / self.temperature, dim=1), torch.softmax(doc_logits, dim=1)[0]
         self._last = (id(ctx), out)
         return out
-
-    def _score(self, feats: F.DocFeatures):
-        emb = self._embed(feats.strings)
-        dev = self.device
-        cs, cf, ck, ds, df = tensors_for(feats)
-        logits, doc_logits = self.net(emb, cs.to(dev), cf.to(dev), ck.to(dev), [d.to(dev) for d in ds], df.to(dev))
-        probs = torch.softmax(logits / self.temperature, dim=1).cpu()
-        doc_probs = torch.softmax(doc_logits, dim=1)[0].cpu()
-        return feats, probs, doc_probs
 
     def classify(self, doc: Document, ctx: DocumentContext, vocab=None) -> tuple[str, float]:
         from .vocabulary import load_vocabulary

