@@ -25,7 +25,7 @@ from invoicebot.synth.locales import (
     pick_date_style,
     q2,
 )
-from invoicebot.synth.parties import IBAN_FORMATS, Party, group_iban
+from invoicebot.synth.parties import IBAN_FORMATS, Party, company_name, group_iban
 
 Piece = tuple[str, tuple[str, ...], str]  # printed text, canonical fields it shows, occurrence key
 Cell = list[Piece]
@@ -128,6 +128,15 @@ TERMS: dict[str, list[str]] = {
     "it": ["Bonifico bancario {d} gg d.f.", "Rimessa diretta", "Bonifico {d} gg f.m.", "Pagamento a {d} giorni"],
     "pl": ["Przelew {d} dni", "Przelew w terminie {d} dni", "Gotówka", "Płatność przelewem - {d} dni"],
 }
+#: Products that carry a brand, the vendor's own or another's: a line item or a banner that reads like a company
+#: name and is not the issuer ("Amazon Elastic Compute Cloud", "SX Flyer SAECO"). English product names, as real
+#: invoices in every language print them.
+PRODUCTS = ["Cloud Storage", "Compute Cloud", "Data Transfer", "Coffee Machine", "Maintenance Kit", "Flyer",
+            "Filter Cartridge", "Laptop Pro", "Archive Storage", "Simple Storage Service", "Espresso Beans 1 kg",
+            "Office Suite", "Router", "Support Plan", "Premium Membership", "Gift Card", "Smart Speaker", "Descaler",
+            "Water Filter", "Mobile Plan", "Fibre Box", "Deluxe Room", "Booking Fee", "Business Edition",
+            "Managed Database", "Email Security", "Starter Pack", "Replacement Parts"]
+PROMOS = ["Discount", "Korting", "Rabatt", "Remise", "Sconto", "Descuento", "Rabat", "Bonus", "Promo"]
 BANNERS = ["Your partner for {t}", "Quality since {y}", "Fast. Reliable. Local.", "Certified ISO 9001",
            "Free delivery on orders over 100", "Now open on Saturdays!", "Thank you for choosing us"]
 LETTER_TEXT: dict[str, list[str]] = {
@@ -303,6 +312,9 @@ class Builder:
                 doc.ship_block = [plain(ship.name)] + [plain(x) for x in ship.lines]
         if rng.random() < 0.2:
             doc.banner = rng.choice(BANNERS).format(t=rng.choice(ITEMS["en"]).lower(), y=rng.randint(1950, 2012))
+            if rng.random() < 0.4:
+                doc.banner = rng.choice(["{p}", "New: {p}", "{p} now available", "Discover the {p}"]).format(
+                    p=self.branded_product())
 
         title_concept = dt if dt != "other" else "invoice"
         doc.title = L.raw(title_concept) if dt != "other" else NEWS_TITLES[self.lang]
@@ -331,11 +343,30 @@ class Builder:
                     return True
         return False
 
+    def brand(self) -> str:
+        """The vendor's short name, or another maker's, as printed on a product."""
+        rng = self.rng
+        b = self.vendor.short if rng.random() < 0.6 else company_name(rng, self.vendor.country, self.lang)[1]
+        return b.upper() if rng.random() < 0.25 else b
+
+    def branded_product(self) -> str:
+        """A product name with a brand in it: a name-like line that is not the issuer's name."""
+        rng = self.rng
+        b, p = self.brand(), rng.choice(PRODUCTS)
+        model = rng.choice(["", "", f" {rng.choice('XSZ')}{rng.randint(10, 990)}", f" CA{rng.randint(1000, 9999)}/{rng.randint(10, 99)}"])
+        r = rng.random()
+        if r < 0.6:
+            return f"{b} {p}{model}"
+        if r < 0.8:
+            return f"{rng.choice(['', 'SX ', 'XL ', 'Pro '])}{p}{model} {b}".strip()
+        return f"{p} {b} {rng.choice(PROMOS)} {rng.choice(['', 'SPRING', 'WELCOME', 'NL', 'VIP'])}".strip()
+
     def _items(self, n: int, rates: list[str], credit: bool) -> tuple[list[dict], list[Decimal]]:
         rng = self.rng
         items = []
         amounts = []
         pool = ITEMS[self.lang]
+        branded = rng.random() < 0.3  # some vendors sell products named after a brand, often their own
         for _ in range(n):
             hourly = rng.random() < 0.2
             qty = Decimal(rng.choice([1, 1, 1, 2, 3, 4, 5, 10, 12, 24])) if not hourly else Decimal(rng.choice(["0.5", "1.5", "2", "2.5", "7.25", "8"]))
@@ -347,7 +378,7 @@ class Builder:
             amount = q2(qty * price)
             if credit:
                 amount = -amount
-            desc = rng.choice(pool)
+            desc = self.branded_product() if branded and rng.random() < 0.6 else rng.choice(pool)
             if rng.random() < 0.3:
                 desc = f"{desc} {rng.choice(['#', 'Art. ', 'SKU ', ''])}{rng.randint(100, 99999)}"
             rate = rng.choice(rates)
@@ -648,7 +679,11 @@ class Builder:
         rng, L, v, f = self.rng, self.L, self.vendor, self.fields
         vn = (vname_f,) if vname_f else ()
         iban_printed = doc.doc_type in ("invoice", "credit_note", "statement") and rng.random() < 0.75
-        must_name = doc.vendor_mode == "logo"
+        # the issuer's name only in the logo image, nowhere in the text: nothing to extract, the right answer is to
+        # abstain (and not to take a product or the customer for the vendor)
+        only_logo = doc.vendor_mode == "logo" and rng.random() < 0.15
+        doc.flags["name_only_in_logo"] = only_logo
+        must_name = doc.vendor_mode == "logo" and not only_logo
         if iban_printed and v.country not in IBAN_FORMATS:
             # no IBAN in the US, India, Canada, Australia: account number and a routing code instead
             iban_printed = False
@@ -656,7 +691,8 @@ class Builder:
             digits = "".join(rng.choice("0123456789") for _ in range(rng.choice([9, 10, 12, 14])))
             routing = (f"{rng.choice(['HDFC', 'ICIC', 'SBIN', 'UTIB'])}0{rng.randint(100000, 999999)}" if v.country == "IN"
                        else "".join(rng.choice("0123456789") for _ in range(9 if v.country == "US" else 6)))
-            doc.bank = ([Row(L("account_holder"), [P(v.name, *vn, occ="vbk")])] if rng.random() < 0.6 or must_name else [])
+            doc.bank = ([Row(L("account_holder"), [P(v.name, *vn, occ="vbk")])]
+                        if (rng.random() < 0.6 or must_name) and not only_logo else [])
             doc.bank += [Row(L("bank"), plain(v.bank)), Row("Account No.", plain(digits)), Row(code, plain(routing))]
             if doc.bank[0].label == L("account_holder"):
                 must_name = False
@@ -664,7 +700,7 @@ class Builder:
             printed = group_iban(v.iban) if rng.random() < 0.7 else v.iban
             f["iban"] = v.iban
             bank = []
-            if rng.random() < 0.6 or must_name:
+            if (rng.random() < 0.6 or must_name) and not only_logo:
                 bank.append(Row(L("account_holder"), [P(v.name, *vn, occ="vbk")]))
             bank.append(Row(L("bank"), plain(v.bank)))
             bank.append(Row(L("iban"), [P(printed, "iban", occ="ib")]))
@@ -673,7 +709,7 @@ class Builder:
                 bank.append(Row("Sort Code", plain(f"{rng.randint(10, 99)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}")))
                 bank.append(Row("Account No.", plain(v.iban[-8:])))
             doc.bank = bank
-        if vname_f and "vendor_name" not in f:
+        if vname_f and "vendor_name" not in f and not only_logo:  # the truth holds what the text can give
             f["vendor_name"] = v.name
         if addr_f:
             f["vendor_address"] = ", ".join(v.lines)
@@ -683,7 +719,9 @@ class Builder:
             f["customer_name"] = self.customer.name
         footer: list[Cell] = []
         style = rng.random()
-        if style < 0.75 or must_name:
+        if only_logo:
+            footer.append([P(x, *((addr_f,) if addr_f else ()), occ="vfa") for x in v.lines])
+        elif style < 0.75 or must_name:
             line: Cell = [P(v.name, *vn, occ="vf")]
             line += [P("·")] + [P(x, *((addr_f,) if addr_f else ()), occ="vfa") for x in v.lines]
             footer.append(line)
