@@ -291,6 +291,31 @@ def _ef(c, p: float, source: str = "model") -> ExtractedField:
     return ExtractedField(value=c.value, confidence=round(float(p), 3), page=c.page, bbox=c.bbox, raw=c.raw, source=source)
 
 
+#: how many of a field's best candidates take part in the vote by value
+VOTERS = 12
+
+
+def _same_value(value: str) -> str:
+    return " ".join(value.casefold().replace(",", " ").replace(".", " ").split())
+
+
+def _vote(col: torch.Tensor, cands: list, top: int) -> list[tuple[float, int]]:
+    """A field's candidates ranked by value: where the same value is printed several times (the vendor in the
+    footer and beside the bank account, a date in the header and in the payment line), each occurrence is
+    evidence, and they combine as independent ones would (noisy-or).  Each value is represented by its likeliest
+    occurrence; the others never compete with it."""
+    vals, idx = torch.topk(col, min(VOTERS, col.numel()))
+    groups: dict[str, tuple[float, int]] = {}
+    for v, i in zip(vals.tolist(), idx.tolist(), strict=True):
+        if v <= 0.02:
+            break
+        key = _same_value(cands[i].value)
+        miss, first = groups.get(key, (1.0, i))
+        groups[key] = (miss * (1.0 - v), first)
+    ranked = sorted(((1.0 - miss, i) for miss, i in groups.values()), reverse=True)
+    return ranked[:top]
+
+
 def decode(feats: F.DocFeatures, probs: torch.Tensor, thresholds: dict[str, float], ctx: DocumentContext,
            top: int = 3) -> dict[str, ExtractedField]:
     """Pick each field's candidate: amounts jointly so that they add up; abstain below the field's threshold."""
@@ -298,12 +323,14 @@ def decode(feats: F.DocFeatures, probs: torch.Tensor, thresholds: dict[str, floa
     if not feats.candidates:
         return out
     ranked: dict[str, list[tuple[float, int]]] = {}
+    cands = feats.candidates
     for j, name in enumerate(F.MODEL_FIELDS):
         col = probs[:, j]
-        k = min(top, col.numel())
-        vals, idx = torch.topk(col, k)
-        ranked[name] = [(float(v), int(i)) for v, i in zip(vals, idx, strict=True) if float(v) > 0.02]
-    cands = feats.candidates
+        if F.KIND_OF_FIELD[name] == "amount":  # amounts are chosen together below, by the arithmetic
+            vals, idx = torch.topk(col, min(top, col.numel()))
+            ranked[name] = [(float(v), int(i)) for v, i in zip(vals, idx, strict=True) if float(v) > 0.02]
+        else:
+            ranked[name] = _vote(col, cands, top)
     # amounts: choose subtotal, tax and total together
     best, combo = -1e9, (None, None, None)
     opts = {n: [*ranked.get(n, []), None] for n in ("subtotal_amount", "tax_amount", "total_amount")}

@@ -51,3 +51,18 @@ def test_company_names_end_at_their_legal_form_and_the_address_follows_the_vendo
     assert out["customer_name"].value == "Acme GmbH"
     assert out["vendor_address"].value == "4 Harbour Road, Leeds LS1 4AB"
     assert out["vendor_address"].confidence <= 0.8
+
+
+def test_occurrences_of_one_value_vote_together():
+    """Two occurrences of the vendor (footer and account holder), each 0.5, beat one line item at 0.7:
+    noisy-or gives 0.75; the likelier occurrence represents the value."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from invoicebot.model import _vote
+
+    cands = [SimpleNamespace(value=v) for v in ("Kovalo Cloud Storage", "Kovalo GmbH", "KOVALO GMBH.", "Acme")]
+    ranked = _vote(torch.tensor([0.7, 0.5, 0.45, 0.01]), cands, top=3)
+    assert [i for _, i in ranked] == [1, 0]  # "Acme" is below the floor and takes no part
+    assert abs(ranked[0][0] - (1 - 0.5 * 0.55)) < 1e-6 and abs(ranked[1][0] - 0.7) < 1e-6
