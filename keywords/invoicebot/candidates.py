@@ -79,6 +79,7 @@ class DocumentContext:
     doc_type_hits: dict[str, float]
     decimals_seen: bool = False  # some amount on the document is written with cents
     title_type: str | None = None  # the type named by the largest document-type keyword at the top of page 1
+    heading_type: str | None = None  # the same, from a heading only (taller than most, the keyword alone)
 
     def by_kind(self, kind: str) -> list[Candidate]:
         return [c for c in self.candidates if c.kind == kind]
@@ -115,14 +116,28 @@ def _doc_type_scores(vocab: Vocabulary, lines: list[Line]) -> dict[str, float]:
     return scores
 
 
-def _title_type(vocab: Vocabulary, lines: list[Line]) -> str | None:
+#: a heading is at least this much taller than the document's median line
+HEADING_HEIGHT = 1.15
+#: and its type keyword stands (almost) alone: at most this many more characters on its line
+HEADING_EXTRA_CHARS = 25
+
+
+def _title_type(vocab: Vocabulary, lines: list[Line], strict: bool = False) -> str | None:
     """The document type its title names: the tallest line in the top 40% of page 1 that holds a type keyword
-    (the topmost of equally tall ones), and the longest keyword on it."""
+    (the topmost of equally tall ones), and the longest keyword on it.
+
+    ``strict``: only a heading counts, a line taller than most whose keyword stands (almost) alone; not a
+    column label ("PACKING SLIP  DATE OF ISSUE  CUSTOMER NO") nor a meta line merged with a large title."""
     best = None
+    median = sorted(line.height for line in lines)[len(lines) // 2] if strict and lines else 0.0
     for line in lines:
         if line.page != 1 or line.bbox[1] > 400:
             continue
         matches = vocab.match_doc_types(line.text)
+        if strict:
+            matches = [m for m in matches if len(line.text) <= len(m.phrase) + HEADING_EXTRA_CHARS]
+            if line.height < HEADING_HEIGHT * median:
+                continue
         if not matches:
             continue
         key = (round(line.height, 1), -line.bbox[1])
@@ -241,6 +256,7 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
         currency_confidence=cur_conf,
         doc_type_hits=_doc_type_scores(vocab, lines),
         title_type=_title_type(vocab, lines),
+        heading_type=_title_type(vocab, lines, strict=True),
     )
     ctx.decimals_seen = any(c.features.get("has_decimals") for c in candidates if c.kind == "amount")
     for c in candidates:

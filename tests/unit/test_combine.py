@@ -59,7 +59,6 @@ def test_occurrences_of_one_value_vote_together():
     from types import SimpleNamespace
 
     import torch
-
     from invoicebot.model import _vote
 
     cands = [SimpleNamespace(value=v) for v in ("Kovalo Cloud Storage", "Kovalo GmbH", "KOVALO GMBH.", "Acme")]

@@ -219,3 +219,26 @@ def test_a_company_name_candidate_ends_at_its_legal_form(vocab):
     ctx = build_context(doc_of([(50, 800, "Free SAS au capital de 3 441 812 euros - RCS Paris 421 938 861")]), vocab)
     names = [c.value for c in ctx.by_kind("name")]
     assert "Free SAS" in names
+
+
+def _with_heading(text: str, rows: list[tuple[float, float, str]]) -> Document:
+    page = page_of(rows)
+    tall = Word(text, (50, 30, 50 + len(text) * 12, 54), 1, "text", 1.0, -1)  # twice the body's height
+    return Document("test.pdf", "application/pdf", [Page(1, 595, 842, "text", [tall, *page.words])])
+
+
+def test_the_heading_decides_the_type_over_the_labels_of_the_body(vocab):
+    """A statement repeats invoice labels in its body; its heading, not the count of keywords, names it."""
+    body = [(50, 100 + 20 * i, f"Invoice no. {1000 + i}   Date of invoice 2024-01-0{i + 1}   10.00") for i in range(5)]
+    ctx = build_context(_with_heading("Statement", body), vocab)
+    assert ctx.heading_type == "statement"
+    assert classify_by_rules(ctx) == ("statement", rules.TITLE_CONFIDENCE)
+    assert classify_by_rules(build_context(doc_of(body), vocab))[0] == "invoice"  # no heading: the keywords
+
+
+def test_a_column_label_is_not_a_heading(vocab):
+    rows = [(50, 60, "PACKING SLIP DATE OF ISSUE CUSTOMER NO"), (50, 80, "PS-881 2024-01-01 K-12"),
+            (50, 120, "Invoice no. 5521"), (50, 140, "Total 10.00")]
+    ctx = build_context(_with_heading("INVOICE", rows), vocab)
+    assert ctx.heading_type == "invoice"
+    assert build_context(doc_of(rows), vocab).heading_type is None  # equally tall lines: no heading
