@@ -246,8 +246,8 @@ def test_precision_and_threads_come_from_the_environment(tmp_path, monkeypatch):
     assert model.net.encoder.precision == "int8" and model.threads == 1
     before = torch.get_num_threads()
     seen = []
-    real_score = model._score
-    monkeypatch.setattr(model, "_score", lambda feats: (seen.append(torch.get_num_threads()), real_score(feats))[1])
+    real_embed = model._embed
+    monkeypatch.setattr(model, "_embed", lambda strings: (seen.append(torch.get_num_threads()), real_embed(strings))[1])
     from invoicebot.bench import make_invoice_pdf
     from invoicebot.candidates import build_context
     from invoicebot.readers import read_document
