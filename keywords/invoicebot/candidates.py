@@ -96,48 +96,55 @@ def _line_matches(vocab: Vocabulary, line: Line, languages: list[str] | None = N
     return matches
 
 
-def _doc_type_scores(vocab: Vocabulary, lines: list[Line]) -> dict[str, float]:
-    """Evidence for each document type: keyword hits, weighted up for titles (large, near the top)."""
-    if not lines:
-        return {}
+#: a type keyword stands (almost) alone, as in a title, when its line holds at most this many more characters
+ALONE_EXTRA_CHARS = 25
+#: a heading is at least this much taller than the document's median line
+HEADING_HEIGHT = 1.15
+
+#: each line with the document-type keywords on it (``Vocabulary.match_doc_types``), read once per document
+TypeMatches = list[tuple[Line, list]]
+
+
+def _stands_alone(line: Line, match) -> bool:
+    return len(line.text) <= len(match.phrase) + ALONE_EXTRA_CHARS
+
+
+def _median_height(lines: list[Line]) -> float:
     heights = sorted(line.height for line in lines)
-    median = heights[len(heights) // 2] or 1.0
+    return heights[len(heights) // 2] if heights else 0.0
+
+
+def _doc_type_scores(found: TypeMatches, median: float) -> dict[str, float]:
+    """Evidence for each document type: keyword hits, weighted up for titles (large, near the top)."""
+    median = median or 1.0
     scores: dict[str, float] = {}
-    for line in lines:
-        for m in vocab.match_doc_types(line.text):
+    for line, matches in found:
+        for m in matches:
             w = 1.0
             if line.page == 1 and line.bbox[1] < 350:
                 w += 1.0
             if line.height > 1.3 * median:
                 w += 1.5
-            if len(line.text) <= len(m.phrase) + 25:  # the keyword stands (almost) alone: a title
+            if _stands_alone(line, m):
                 w += 1.0
             scores[m.field] = scores.get(m.field, 0.0) + w
     return scores
 
 
-#: a heading is at least this much taller than the document's median line
-HEADING_HEIGHT = 1.15
-#: and its type keyword stands (almost) alone: at most this many more characters on its line
-HEADING_EXTRA_CHARS = 25
-
-
-def _title_type(vocab: Vocabulary, lines: list[Line], strict: bool = False) -> str | None:
+def _title_type(found: TypeMatches, median: float, strict: bool = False) -> str | None:
     """The document type its title names: the tallest line in the top 40% of page 1 that holds a type keyword
     (the topmost of equally tall ones), and the longest keyword on it.
 
     ``strict``: only a heading counts, a line taller than most whose keyword stands (almost) alone; not a
     column label ("PACKING SLIP  DATE OF ISSUE  CUSTOMER NO") nor a meta line merged with a large title."""
     best = None
-    median = sorted(line.height for line in lines)[len(lines) // 2] if strict and lines else 0.0
-    for line in lines:
+    for line, matches in found:
         if line.page != 1 or line.bbox[1] > 400:
             continue
-        matches = vocab.match_doc_types(line.text)
         if strict:
-            matches = [m for m in matches if len(line.text) <= len(m.phrase) + HEADING_EXTRA_CHARS]
             if line.height < HEADING_HEIGHT * median:
                 continue
+            matches = [m for m in matches if _stands_alone(line, m)]
         if not matches:
             continue
         key = (round(line.height, 1), -line.bbox[1])
@@ -246,6 +253,8 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
                     cut = text[: legal[1]]
                     candidates.append(_name(lines, i, cut, start, legal_form_span(vocab, cut) is not None))
 
+    found = [(line, vocab.match_doc_types(line.text)) for line in lines]
+    median = _median_height(lines)
     ctx = DocumentContext(
         lines=lines,
         candidates=candidates,
@@ -254,9 +263,9 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
         date_order=date_order,
         currency=currency,
         currency_confidence=cur_conf,
-        doc_type_hits=_doc_type_scores(vocab, lines),
-        title_type=_title_type(vocab, lines),
-        heading_type=_title_type(vocab, lines, strict=True),
+        doc_type_hits=_doc_type_scores(found, median),
+        title_type=_title_type(found, median),
+        heading_type=_title_type(found, median, strict=True),
     )
     ctx.decimals_seen = any(c.features.get("has_decimals") for c in candidates if c.kind == "amount")
     for c in candidates:

@@ -446,7 +446,6 @@ def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker,
             "stopped_by_time_budget": stopped_early, "final_loss": round(sum(losses[-20:]) / max(1, len(losses[-20:])), 4)}
 
 
-@torch.inference_mode()
 def _count(name: str, got: str | None, truth: str | None, tally: list[int]) -> None:
     """Add one decision to a [tp, fp, fn] tally; the synthetic truth is complete, so extras are errors."""
     g = canonical(name, got) if got else None
