@@ -111,6 +111,7 @@ def numeric_features(ctx: DocumentContext, c: Candidate, rule_picks: dict[str, i
     out += [min(digits, 20) / 20, min(len(c.value), 40) / 40, 1.0 if any(ch.isalpha() for ch in c.value) else 0.0,
             1.0 if c.value.isupper() else 0.0, min(len(c.value.split()), 10) / 10]
     out.append(c.features.get("legal", 0.0))  # set on name candidates only (candidates.py)
+    out.append(1.0 if c.kind == "name" and _mid_phrase(ctx, c) else 0.0)
     # labels around: nearest left and above label fields (one-hot) and their distances
     for hits in (rules._nearest(c.left), rules._nearest(c.above)):
         vec = [0.0] * len(LABEL_KEYS)
@@ -128,6 +129,21 @@ def numeric_features(ctx: DocumentContext, c: Candidate, rule_picks: dict[str, i
         else:
             out += [0.0, 0.0]
     return out
+
+
+def _mid_phrase(ctx: DocumentContext, c: Candidate) -> bool:
+    """Whether the candidate starts inside a phrase: a capitalised word, one space, then the candidate.
+
+    The candidate generator cuts lines at labels, so "Example Web Services, Inc." also yields
+    "Services, Inc." (cut at the label "Web"); this tells such a piece from a name after "by", ":" or a gap.
+    """
+    line = ctx.lines[c.line]
+    before = [w for w in line.words if w.bbox[2] <= c.bbox[0] + 1]
+    if not before or not line.text[: c.start].endswith(" "):
+        return False
+    prev = max(before, key=lambda w: w.bbox[2])
+    near = c.bbox[0] - prev.bbox[2] < max(4.0, 0.8 * line.height)  # one space, not a column gap
+    return near and prev.text[:1].isupper() and prev.text[-1:].isalnum()
 
 
 def _median_height(ctx: DocumentContext) -> float:
@@ -183,5 +199,5 @@ def featurize(ctx: DocumentContext, vocab) -> DocFeatures:
     return out
 
 
-N_CAND_FEATS = 4 + 6 + 1 + 5 + 3 + 5 + 1 + 2 * (len(LABEL_KEYS) + 1) + 2 * len(MODEL_FIELDS)
+N_CAND_FEATS = 4 + 6 + 1 + 5 + 3 + 5 + 1 + 1 + 2 * (len(LABEL_KEYS) + 1) + 2 * len(MODEL_FIELDS)
 N_DOC_FEATS = 2 * len(DOCUMENT_TYPES) + 1

@@ -64,6 +64,22 @@ def _is_item_row(line_index: int, ctx: DocumentContext) -> bool:
     return amounts >= 2 and len(words) >= 2
 
 
+_RATE = re.compile(r"(?<![\d.,])\d{1,2}(?:[.,]\d{1,2})?\s?%")
+
+
+def _is_rate_row(line_index: int, ctx: DocumentContext) -> bool:
+    """A row of a VAT breakdown: a rate ("19%") and two or more amounts (net, tax, gross of that rate)."""
+    amounts = sum(1 for o in ctx.candidates if o.line == line_index and o.kind == "amount")
+    return amounts >= 2 and bool(_RATE.search(ctx.lines[line_index].text))
+
+
+def _one_rate_of_several(x: Scored, ctx: DocumentContext) -> bool:
+    hit = x.label
+    if hit is None or hit.relation != "above" or not _is_rate_row(x.candidate.line, ctx):
+        return False
+    return _column_rank(x.candidate, hit, ctx)[1] >= 2
+
+
 def label_score(c: Candidate, field: str, ctx: DocumentContext) -> tuple[float, LabelHit | None]:
     """Score of candidate ``c`` for ``field`` from the labels around it (0 when no label speaks for it)."""
     best, best_hit = 0.0, None
@@ -91,8 +107,8 @@ def label_score(c: Candidate, field: str, ctx: DocumentContext) -> tuple[float, 
             continue
         above, in_column = _column_rank(c, hit, ctx)
         s = 0.8 - min(0.25, hit.distance / 1000) - 0.1 * above
-        if in_column >= 3 or _is_item_row(c.line, ctx):
-            s -= 0.3  # a table column or a line-item row: its values are per line, not the document's
+        if in_column >= 3 or _is_item_row(c.line, ctx) or (in_column >= 2 and _is_rate_row(c.line, ctx)):
+            s -= 0.3  # a table column, a line-item row or one rate of a VAT breakdown: per line, not the document's
         if left is not None and (left.field != field or left.kind != "field"):
             between, _ = _same_kind_between(c, left, ctx)
             if between == 0:
@@ -134,7 +150,10 @@ def _pick_amounts(ctx: DocumentContext) -> dict[str, ExtractedField]:
         score = sum(x.score for x in (s, t, g) if x is not None)
         if s and t and g:
             ok = abs(Decimal(s.candidate.value) + Decimal(t.candidate.value) - Decimal(g.candidate.value)) <= Decimal("0.01")
-            score += 1.0 if ok else -0.4
+            if ok and (_one_rate_of_several(g, ctx) or _one_rate_of_several(s, ctx)):
+                score += 0.0  # net + tax = gross of one VAT rate among several: true of every rate row, not a sign
+            else:
+                score += 1.0 if ok else -0.4
         elif s and g and not t:
             if Decimal(s.candidate.value) > Decimal(g.candidate.value) > 0:
                 score -= 0.5

@@ -618,12 +618,25 @@ def fingerprint(corpus_dir: Path) -> str:
 
 
 def ensure_corpus(cfg: TrainConfig, progress: bool) -> Path:
-    corpus_dir = _resolve(cfg.corpus_dir)
-    if corpus_dir.is_dir() and any(corpus_dir.glob("*.json")):
-        return corpus_dir
-    from .synth import build_corpus
+    """The corpus folder, built when it is missing or was made by another version of the generator."""
+    from .synth.corpus import build_corpus, generator_fingerprint
 
-    build_corpus(_resolve(cfg.corpus_config), corpus_dir, n=cfg.corpus_size, progress=progress)
+    corpus_dir = _resolve(cfg.corpus_dir)
+    config_path = _resolve(cfg.corpus_config)
+    if corpus_dir.is_dir() and any(corpus_dir.glob("*.json")):
+        summary_path = corpus_dir / "summary.json"
+        try:
+            made_by = json.loads(summary_path.read_text(encoding="utf-8")).get("generator")
+        except (OSError, ValueError):
+            made_by = None
+        if made_by is None or made_by == generator_fingerprint(config_path, cfg.corpus_size):
+            return corpus_dir  # no stamp: a corpus someone put there by hand, used as it is
+        log.warning("the corpus in %s was made by another version of the generator (%s); building it again",
+                    corpus_dir, made_by)
+        for p in corpus_dir.iterdir():  # generated files only; anything else in the folder stays
+            if p.is_file() and p.suffix in (".json", ".pdf", ".png", ".jpg"):
+                p.unlink()
+    build_corpus(config_path, corpus_dir, n=cfg.corpus_size, progress=progress)
     return corpus_dir
 
 

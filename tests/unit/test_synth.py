@@ -231,3 +231,36 @@ def test_a_single_tax_line_is_labelled_as_the_tax_amount():
             assert any("tax_amount" in fields for _t, fields, _o in r.value), r
             assert "tax_amount" in doc.fields
     assert seen > 5
+
+
+def test_a_corpus_made_by_another_generator_is_built_again_and_a_current_one_is_reused(tmp_path, monkeypatch):
+    from invoicebot import train
+    from invoicebot.synth import corpus as corpus_mod
+
+    built: list[Path] = []
+    monkeypatch.setattr(corpus_mod, "build_corpus", lambda config, out, n=None, progress=True: built.append(Path(out)))
+    cdir = tmp_path / "corpus"
+    cdir.mkdir()
+    (cdir / "00001-00000.json").write_text("{}")
+    (cdir / "00001-00000.pdf").write_bytes(b"%PDF")
+    (cdir / "notes.txt").write_text("kept")
+    cfg = train.TrainConfig(corpus_dir=str(cdir), corpus_config=str(CONFIG))
+    current = corpus_mod.generator_fingerprint(CONFIG, None)
+
+    (cdir / "summary.json").write_text(json.dumps({"generator": current}))
+    assert train.ensure_corpus(cfg, progress=False) == cdir and built == []  # current: reused as it is
+
+    (cdir / "summary.json").write_text(json.dumps({"generator": "0123456789abcdef"}))
+    train.ensure_corpus(cfg, progress=False)
+    assert built == [cdir]  # stale: built again, its generated files removed first
+    assert not (cdir / "00001-00000.pdf").exists() and (cdir / "notes.txt").read_text() == "kept"
+
+
+def test_the_generator_fingerprint_follows_the_config(tmp_path):
+    from invoicebot.synth.corpus import generator_fingerprint
+
+    other = tmp_path / "corpus.json"
+    other.write_text(CONFIG.read_text().replace('"n": 2000', '"n": 1999'))
+    assert generator_fingerprint(CONFIG) == generator_fingerprint(CONFIG)
+    assert generator_fingerprint(other) != generator_fingerprint(CONFIG)
+    assert generator_fingerprint(CONFIG, 50) != generator_fingerprint(CONFIG)

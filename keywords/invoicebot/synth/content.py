@@ -725,6 +725,10 @@ class Builder:
             line: Cell = [P(v.name, *vn, occ="vf")]
             line += [P("·")] + [P(x, *((addr_f,) if addr_f else ()), occ="vfa") for x in v.lines]
             footer.append(line)
+        if vname_f and not only_logo and rng.random() < 0.15:  # the issuer named in running text: "... sold by X"
+            before, after = rng.choice(ISSUER_SENTENCES.get(self.lang, ISSUER_SENTENCES["en"]))
+            footer.append([p for p in (P(before) if before else None, P(v.name, *vn, occ="vs"),
+                                       P(after) if after else None) if p])
         reg = [P(L.pick("registered")), P(v.registration)]
         if not tax_in_header or rng.random() < 0.5 or doc.doc_type not in ("invoice", "credit_note", "receipt"):
             reg += [P("·"), P(L("vat_id")), P(v.tax_id, *tax_f, occ="vt2")]
@@ -734,6 +738,22 @@ class Builder:
         doc.footer = footer
         if doc.vendor_mode in ("logo", "logo_text") or rng.random() < 0.1:
             doc.flags["logo"] = True
+
+
+# running text that names the issuer (the name stands between the two parts)
+ISSUER_SENTENCES: dict[str, list[tuple[str, str]]] = {
+    "en": [("All services are sold by", ""), ("This invoice is issued by", "on behalf of its group"),
+           ("Goods remain the property of", "until paid in full"), ("", "is registered for VAT"),
+           ("Products and services provided by", "")],
+    "de": [("Alle Leistungen erbracht von", ""), ("Die Ware bleibt bis zur vollständigen Bezahlung Eigentum der", ""),
+           ("Es gelten die Allgemeinen Geschäftsbedingungen der", "")],
+    "fr": [("Prestations fournies par", ""), ("Facture émise par", "pour son compte"),
+           ("Les marchandises restent la propriété de", "jusqu'au paiement intégral")],
+    "nl": [("Diensten geleverd door", ""), ("Op alle leveringen zijn de voorwaarden van", "van toepassing")],
+    "es": [("Servicios prestados por", ""), ("La mercancía es propiedad de", "hasta su pago completo")],
+    "it": [("Servizi forniti da", ""), ("La merce resta di proprietà di", "fino al saldo")],
+    "pl": [("Usługi świadczone przez", ""), ("Towar pozostaje własnością", "do pełnej zapłaty")],
+}
 
 
 def _num(x: Decimal) -> str:

@@ -29,6 +29,7 @@ vendor, split) is made up front, and each document has its own random generator 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -39,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from invoicebot.config import MODELS_DIR
+from invoicebot.config import MODELS_DIR, VOCABULARY_DIR
 from invoicebot.errors import ConfigError
 from invoicebot.schema import DOCUMENT_TYPES, HEADER_FIELDS
 from invoicebot.synth.locales import COUNTRIES, COUNTRY_WEIGHTS
@@ -341,9 +342,25 @@ def build_corpus(config_path: str | Path = DEFAULT_CONFIG, out_dir: str | Path =
         bar.close()
     wall = time.perf_counter() - t0
     summary = summarise(results, wall, n_workers, cfg)
+    summary["generator"] = generator_fingerprint(config_path, n)
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2), encoding="utf-8")
     return summary
+
+
+def generator_fingerprint(config_path: str | Path = DEFAULT_CONFIG, n: int | None = None) -> str:
+    """What made a corpus: the generator's code, the vocabulary its labels borrow from, the config and the size.
+
+    Stored in ``summary.json``; a corpus whose fingerprint differs was made by another version and is built again
+    (``invoicebot.train.ensure_corpus``) instead of training a new model on stale documents.
+    """
+    h = hashlib.sha256()
+    files = sorted(Path(__file__).parent.glob("*.py")) + sorted(Path(VOCABULARY_DIR).glob("*.yaml"))
+    for p in [*files, Path(config_path)]:
+        h.update(p.name.encode())
+        h.update(p.read_bytes() if p.is_file() else b"")
+    h.update(str(n).encode())
+    return h.hexdigest()[:16]
 
 
 def summarise(results: list[dict], wall: float, workers: int, cfg: CorpusConfig) -> dict:

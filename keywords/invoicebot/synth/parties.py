@@ -33,6 +33,14 @@ TRADES: dict[str, list[str]] = {
     "pl": ["Usługi", "Systemy", "Logistyka", "Handel", "Budownictwo", "Technika", "Doradztwo", "Transport",
            "Serwis", "Media"],
 }
+# trades whose words are also field labels ("Web", "Payments", "Delivery", "Data", "Mobile"): the candidate
+# generator cuts names at labels, and the pieces ("Services, Inc." of "Acme Web Services, Inc.") must be learnt as
+# what they are, parts of a name
+LABEL_WORD_TRADES = ["Web Services", "Web Design", "Payments", "Mobile", "Data Systems", "Freight", "Delivery",
+                     "Shipping", "Internet", "Phone Systems", "Bank", "Data", "Order Solutions", "Tax Advisors"]
+# legal forms often written after a comma ("Example Services, Inc.")
+COMMA_FORMS = {"Inc.", "Inc", "LLC", "Corp.", "Co.", "Ltd", "Ltd.", "Limited", "Pvt. Ltd.", "Pvt Ltd", "Private Limited",
+               "LLP", "PLC", "Pty Ltd"}
 LEGAL_FORMS: dict[str, list[str]] = {
     "DE": ["GmbH", "GmbH", "AG", "UG (haftungsbeschränkt)", "GmbH & Co. KG", "e.K.", "KG"],
     "AT": ["GmbH", "AG", "OG", "KG"], "CH": ["AG", "GmbH", "SA", "Sàrl"],
@@ -191,6 +199,8 @@ def company_name(rng: random.Random, country: str, lang: str) -> tuple[str, str,
         if rng.random() < 0.3:
             root += rng.choice(["ix", "on", "a", "io", "ex", "um", "is"])
         trade = rng.choice(TRADES[lang]) if rng.random() < 0.6 else ""
+        if rng.random() < 0.15:
+            trade = rng.choice(LABEL_WORD_TRADES)
         short = root
         name = " ".join(p for p in (root, trade, form) if p)
     elif r < 0.85:
@@ -198,12 +208,16 @@ def company_name(rng: random.Random, country: str, lang: str) -> tuple[str, str,
         joined = rng.random() < 0.4
         short = a + b if joined else f"{a} {b}"
         trade = rng.choice(TRADES[lang if rng.random() < 0.6 else "en"]) if rng.random() < 0.6 else ""
+        if rng.random() < 0.15:
+            trade = rng.choice(LABEL_WORD_TRADES)
         name = " ".join(p for p in (short, trade, form) if p)
     else:
         letters = _letters(rng, rng.choice([2, 3, 3, 4]))
         trade = rng.choice(TRADES[lang])
         short = letters
         name = f"{letters} {trade} {form}"
+    if form in COMMA_FORMS and name.endswith(" " + form) and rng.random() < 0.4:
+        name = name[: -len(form) - 1] + ", " + form
     return name, short, False
 
 
