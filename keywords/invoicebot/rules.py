@@ -55,11 +55,15 @@ def _column_rank(c: Candidate, hit: LabelHit, ctx: DocumentContext) -> tuple[int
     return above, len(col)
 
 
+def _amounts_on(line_index: int, ctx: DocumentContext) -> int:
+    return sum(1 for o in ctx.candidates if o.line == line_index and o.kind == "amount")
+
+
 def _is_item_row(line_index: int, ctx: DocumentContext) -> bool:
     """A line-item row: a description of several words and two or more amounts, and no field label."""
     if any(kind == "field" for _, kind in ctx.label_spans.get(line_index, [])):
         return False
-    amounts = sum(1 for o in ctx.candidates if o.line == line_index and o.kind == "amount")
+    amounts = _amounts_on(line_index, ctx)
     words = [w for w in ctx.lines[line_index].text.split() if sum(ch.isalpha() for ch in w) >= 3]
     return amounts >= 2 and len(words) >= 2
 
@@ -69,8 +73,7 @@ _RATE = re.compile(r"(?<![\d.,])\d{1,2}(?:[.,]\d{1,2})?\s?%")
 
 def _is_rate_row(line_index: int, ctx: DocumentContext) -> bool:
     """A row of a VAT breakdown: a rate ("19%") and two or more amounts (net, tax, gross of that rate)."""
-    amounts = sum(1 for o in ctx.candidates if o.line == line_index and o.kind == "amount")
-    return amounts >= 2 and bool(_RATE.search(ctx.lines[line_index].text))
+    return _amounts_on(line_index, ctx) >= 2 and bool(_RATE.search(ctx.lines[line_index].text))
 
 
 def _one_rate_of_several(x: Scored, ctx: DocumentContext) -> bool:
@@ -145,15 +148,17 @@ def _pick_amounts(ctx: DocumentContext) -> dict[str, ExtractedField]:
     sub = ranked["subtotal_amount"] + [None]
     tax = ranked["tax_amount"] + [None]
     tot = ranked["total_amount"] + [None]
+    # net + tax = gross of one VAT rate among several is true of every rate row: no sign of the document's totals
+    per_rate = {id(x) for x in sub + tot if x is not None and _one_rate_of_several(x, ctx)}
     best, best_combo = -1.0, (None, None, None)
     for s, t, g in itertools.product(sub, tax, tot):
         score = sum(x.score for x in (s, t, g) if x is not None)
         if s and t and g:
             ok = abs(Decimal(s.candidate.value) + Decimal(t.candidate.value) - Decimal(g.candidate.value)) <= Decimal("0.01")
-            if ok and (_one_rate_of_several(g, ctx) or _one_rate_of_several(s, ctx)):
-                score += 0.0  # net + tax = gross of one VAT rate among several: true of every rate row, not a sign
-            else:
-                score += 1.0 if ok else -0.4
+            if not ok:
+                score -= 0.4
+            elif id(g) not in per_rate and id(s) not in per_rate:
+                score += 1.0
         elif s and g and not t:
             if Decimal(s.candidate.value) > Decimal(g.candidate.value) > 0:
                 score -= 0.5
