@@ -76,6 +76,10 @@ class TrainConfig:
     weak_share: float = 0.0  # share of the synthetic train split whose labels are withheld and replaced by weak ones
     weak_weight: float = 0.3  # loss weight of a weak label (a gold label weighs 1)
     corrections_dir: str | None = "data/corrections"  # reviewers' corrections (``invoicebot review import``)
+    #: keep the pretrained word-piece embeddings as they are: words the synthetic corpus never shows (the vendors of
+    #: real invoices) stay where pretraining put them, next to the ones it does show; and the optimiser skips
+    #: 11.7M of the encoder's 17M weights, which makes a CPU step about 15% shorter
+    freeze_word_embeddings: bool = False
     model: ModelConfig = field(default_factory=ModelConfig)
 
     @classmethod
@@ -416,7 +420,9 @@ def pick_device(name: str) -> torch.device:
 def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker, progress: bool = True) -> dict:
     rng = random.Random(cfg.seed)
     torch.manual_seed(cfg.seed)
-    enc_params = list(net.encoder.parameters())
+    if cfg.freeze_word_embeddings:
+        net.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    enc_params = [p for p in net.encoder.parameters() if p.requires_grad]
     head_params = [p for n, p in net.named_parameters() if not n.startswith("encoder.")]
     opt = torch.optim.AdamW([{"params": enc_params, "lr": cfg.lr_encoder}, {"params": head_params, "lr": cfg.lr_head}],
                             weight_decay=0.01)
@@ -471,7 +477,7 @@ def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker,
                 loss = loss + 0.5 * doc_loss_fn(doc_logits, dt)
             opt.zero_grad()
             loss.backward()
-            nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            nn.utils.clip_grad_norm_([p for group in opt.param_groups for p in group["params"]], 1.0)
             opt.step()
             step += 1
             losses.append(float(loss.detach()))
@@ -570,13 +576,17 @@ def calibrate(model: InvoiceModel, val: list[Example], vocab) -> tuple[float, di
         if nll < best_nll:
             best_t, best_nll = t, nll
     probs = [(ex, torch.softmax(lg / best_t, dim=1)) for ex, lg, _ in outs]
+    # A field's threshold only decides whether its own pick is kept (the pick itself depends on the fields decoded
+    # before it, all at threshold 0), so one decoding per document serves every threshold of every field.
+    unthresholded = [(ex, decode(ex.feats, p, dict.fromkeys(F.MODEL_FIELDS, 0.0), ex.ctx)) for ex, p in probs]
     thresholds = {}
     for name in F.MODEL_FIELDS:
         best_f1, best_th = -1.0, 0.5
         for th in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
             tally = [0, 0, 0]
-            for ex, p in probs:
-                got = decode(ex.feats, p, {**{n: 0.0 for n in F.MODEL_FIELDS}, name: th}, ex.ctx).get(name)
+            for ex, fields in unthresholded:
+                got = fields.get(name)
+                got = got if got is not None and got.confidence >= th else None
                 _count(name, got.value if got else None, ex.truth.get(name), tally)
             f1 = _f1(tally)
             if f1 > best_f1 + 1e-9:

@@ -55,16 +55,17 @@ def degrade(img: Image.Image, rng: random.Random, cfg: dict, spans: list[dict]) 
         st = st.resize((max(1, int(st.width * scale)), max(1, int(st.height * scale))))
         img.paste(st, (rng.randint(0, max(1, W - st.width)), rng.randint(0, max(1, H - st.height))), st)
         info["stamp"] = True
+    img = img.convert("L")  # grey before turning it: a third of the pixels to resample
     if angle:
-        img = img.rotate(angle, resample=Image.BICUBIC, expand=False, fillcolor=(255, 255, 255))
-    arr = np.asarray(img.convert("L"), dtype=np.float32)
+        img = img.rotate(angle, resample=Image.BICUBIC, expand=False, fillcolor=255)
+    arr = np.asarray(img, dtype=np.float32)
     nrng = np.random.default_rng(rng.randint(0, 2**31))
     # uneven lighting: a soft gradient across the page
     if rng.random() < 0.5:
         gx = np.linspace(rng.uniform(-25, 0), rng.uniform(-25, 0), arr.shape[1], dtype=np.float32)
         arr = arr + gx[None, :]
     noise = rng.uniform(2, 14)
-    arr = arr + nrng.normal(0, noise, arr.shape).astype(np.float32)
+    arr += nrng.standard_normal(arr.shape, dtype=np.float32) * np.float32(noise)
     contrast = rng.uniform(0.8, 1.05)
     arr = (arr - 128) * contrast + 128 + rng.uniform(-10, 15)
     img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "L")
