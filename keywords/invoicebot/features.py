@@ -115,6 +115,7 @@ def numeric_features(ctx: DocumentContext, c: Candidate, rule_picks: dict[str, i
     # a name spelled in the document's e-mail or web domain, and how often the same name is printed
     out.append(1.0 if c.kind == "name" and rules.matches_domain(c.value, rules.document_domains(ctx)) else 0.0)
     out.append(min(3, _name_repeats(ctx, c)) / 3 if c.kind == "name" else 0.0)
+    out.append(1.0 if rules.is_item_row(c.line, ctx) else 0.0)  # a line-item row: its name is a product, its amounts per line
     first_letter = next((ch for ch in c.value if ch.isalpha()), "")
     out.append(1.0 if c.kind == "name" and first_letter.islower() else 0.0)  # running text, not a name
     # labels around: nearest left and above label fields (one-hot) and their distances
@@ -213,5 +214,5 @@ def featurize(ctx: DocumentContext, vocab) -> DocFeatures:
     return out
 
 
-N_CAND_FEATS = 4 + 6 + 1 + 5 + 3 + 5 + 1 + 1 + 3 + 2 * (len(LABEL_KEYS) + 1) + 2 * len(MODEL_FIELDS)
+N_CAND_FEATS = 4 + 6 + 1 + 5 + 3 + 5 + 1 + 1 + 4 + 2 * (len(LABEL_KEYS) + 1) + 2 * len(MODEL_FIELDS)
 N_DOC_FEATS = 2 * len(DOCUMENT_TYPES) + 1

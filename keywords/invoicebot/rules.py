@@ -59,8 +59,17 @@ def _amounts_on(line_index: int, ctx: DocumentContext) -> int:
     return sum(1 for o in ctx.candidates if o.line == line_index and o.kind == "amount")
 
 
-def _is_item_row(line_index: int, ctx: DocumentContext) -> bool:
-    """A line-item row: a description of several words and two or more amounts, and no field label."""
+def is_item_row(line_index: int, ctx: DocumentContext) -> bool:
+    """A line-item row: a description of several words and two or more amounts, and no field label (worked out
+    once per line)."""
+    rows = ctx.__dict__.setdefault("_item_rows", {})
+    found = rows.get(line_index)
+    if found is None:
+        found = rows[line_index] = _item_row(line_index, ctx)
+    return found
+
+
+def _item_row(line_index: int, ctx: DocumentContext) -> bool:
     if any(kind == "field" for _, kind in ctx.label_spans.get(line_index, [])):
         return False
     amounts = _amounts_on(line_index, ctx)
@@ -110,7 +119,7 @@ def label_score(c: Candidate, field: str, ctx: DocumentContext) -> tuple[float, 
             continue
         above, in_column = _column_rank(c, hit, ctx)
         s = 0.8 - min(0.25, hit.distance / 1000) - 0.1 * above
-        if in_column >= 3 or _is_item_row(c.line, ctx) or (in_column >= 2 and _is_rate_row(c.line, ctx)):
+        if in_column >= 3 or is_item_row(c.line, ctx) or (in_column >= 2 and _is_rate_row(c.line, ctx)):
             s -= 0.3  # a table column, a line-item row or one rate of a VAT breakdown: per line, not the document's
         if left is not None and (left.field != field or left.kind != "field"):
             between, _ = _same_kind_between(c, left, ctx)
