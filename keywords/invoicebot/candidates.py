@@ -9,6 +9,7 @@ vocabulary labels seen to its left on the same line and above it in its column.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -83,6 +84,14 @@ class DocumentContext:
 
     def by_kind(self, kind: str) -> list[Candidate]:
         return [c for c in self.candidates if c.kind == kind]
+
+    def memo(self, key: Hashable, make: Callable[[], object]):
+        """What ``make()`` gives, worked out once per document: the context does not change after
+        ``build_context``, so values derived from it (the domains printed, a line's row kind) are kept."""
+        cache = self.__dict__.setdefault("_memo", {})
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
 
 
 def _line_matches(vocab: Vocabulary, line: Line, languages: list[str] | None = None) -> list:

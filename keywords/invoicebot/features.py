@@ -96,7 +96,7 @@ def numeric_features(ctx: DocumentContext, c: Candidate, rule_picks: dict[str, i
     f = c.features
     out = [1.0 if c.kind == k else 0.0 for k in KINDS]
     out += [f.get("x", 0), f.get("y", 0), c.bbox[2] / 1000, c.bbox[3] / 1000, f.get("first_page", 0), f.get("last_page", 0)]
-    heights = ctx.__dict__.setdefault("_median_h", _median_height(ctx))
+    heights = ctx.memo("median_height", lambda: _median_height(ctx))
     out.append(min(3.0, ctx.lines[c.line].height / max(1e-6, heights)))
     # amounts
     out += [f.get("amount_rank", 0), f.get("is_max_amount", 0), f.get("repeats", 0), f.get("has_decimals", 0),
@@ -114,7 +114,7 @@ def numeric_features(ctx: DocumentContext, c: Candidate, rule_picks: dict[str, i
     out.append(1.0 if c.kind == "name" and _mid_phrase(ctx, c) else 0.0)
     # a name spelled in the document's e-mail or web domain, and how often the same name is printed
     out.append(1.0 if c.kind == "name" and rules.matches_domain(c.value, rules.document_domains(ctx)) else 0.0)
-    out.append(min(3, _name_repeats(ctx, c)) / 3 if c.kind == "name" else 0.0)
+    out.append(min(3, rules.name_mentions(ctx, c.value) - 1) / 3 if c.kind == "name" else 0.0)
     out.append(1.0 if rules.is_item_row(c.line, ctx) else 0.0)  # a line-item row: its name is a product, its amounts per line
     first_letter = next((ch for ch in c.value if ch.isalpha()), "")
     out.append(1.0 if c.kind == "name" and first_letter.islower() else 0.0)  # running text, not a name
@@ -150,15 +150,6 @@ def _mid_phrase(ctx: DocumentContext, c: Candidate) -> bool:
     prev = max(before, key=lambda w: w.bbox[2])
     near = c.bbox[0] - prev.bbox[2] < max(4.0, 0.8 * line.height)  # one space, not a column gap
     return near and prev.text[:1].isupper() and prev.text[-1:].isalnum()
-
-
-def _name_repeats(ctx: DocumentContext, c: Candidate) -> int:
-    """Other name candidates that contain this one's text (the vendor in the letterhead, footer and bank line)."""
-    counts = ctx.__dict__.get("_name_texts")
-    if counts is None:
-        counts = ctx.__dict__["_name_texts"] = [o.value.casefold() for o in ctx.candidates if o.kind == "name"]
-    me = c.value.casefold()
-    return max(0, sum(1 for v in counts if me in v) - 1)
 
 
 def _median_height(ctx: DocumentContext) -> float:

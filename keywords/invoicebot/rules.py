@@ -62,11 +62,7 @@ def _amounts_on(line_index: int, ctx: DocumentContext) -> int:
 def is_item_row(line_index: int, ctx: DocumentContext) -> bool:
     """A line-item row: a description of several words and two or more amounts, and no field label (worked out
     once per line)."""
-    rows = ctx.__dict__.setdefault("_item_rows", {})
-    found = rows.get(line_index)
-    if found is None:
-        found = rows[line_index] = _item_row(line_index, ctx)
-    return found
+    return ctx.memo(("item_row", line_index), lambda: _item_row(line_index, ctx))
 
 
 def _item_row(line_index: int, ctx: DocumentContext) -> bool:
@@ -315,10 +311,15 @@ def matches_domain(text: str, domains: set[str]) -> bool:
 
 def document_domains(ctx: DocumentContext) -> set[str]:
     """The registrable names of the e-mail and web hosts printed in the document (worked out once per document)."""
-    found = ctx.__dict__.get("_domains")
-    if found is None:
-        found = ctx.__dict__["_domains"] = _domains(ctx)
-    return found
+    return ctx.memo("domains", lambda: _domains(ctx))
+
+
+def name_mentions(ctx: DocumentContext, text: str) -> int:
+    """How many name candidates contain ``text`` (case folded): the vendor stands in the letterhead, the footer
+    and beside the bank account."""
+    values = ctx.memo("name_values", lambda: [o.value.casefold() for o in ctx.by_kind("name")])
+    text = text.casefold()
+    return sum(1 for v in values if text in v)
 
 
 def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
@@ -363,7 +364,7 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
             continue
         if c.line in customer_lines or any(h.field == "customer_name" for h in _nearest(c.above)):
             s -= 0.45
-        repeats = sum(1 for o in names if o is not c and text.casefold() in o.value.casefold())
+        repeats = name_mentions(ctx, text) - (text.casefold() in c.value.casefold())  # the others that print it
         s += min(0.1, 0.05 * repeats)
         scored.append((s, c, text))
     if scored:

