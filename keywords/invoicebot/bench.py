@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import tempfile
@@ -356,6 +357,51 @@ def _measure(
     }
 
 
+def _floor_text_str(path: str) -> int:
+    return _floor_text(Path(path))
+
+
+def measure_batch(paths: list[Path], workers: int, extractor: str, *, repeat: int = 3, rounds: int | None = None,
+                  settings: ReaderSettings | None = None) -> dict[str, Any]:
+    """Throughput of a batch on ``workers`` processes (``pipeline.EnginePool``, each process with its own engine,
+    started and warmed before the clock runs), beside the floor run on as many processes over the same batch.
+    The batch is ``paths`` ``rounds`` times over (default: enough for four documents per process); each document
+    starts with the model's string cache empty.  The fastest of ``repeat`` runs counts, for both sides."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from invoicebot.pipeline import EnginePool
+
+    rounds = rounds or max(1, -(-4 * workers // len(paths)))
+    batch = [str(p) for p in paths] * rounds
+    pages = sum(_pages(p) for p in paths) * rounds
+    fork = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    floor_s = engine_s = float("inf")
+    with ProcessPoolExecutor(workers, mp_context=fork) as floor_pool, \
+            EnginePool(workers, extractor, settings=settings, warm=paths[0], fresh_cache=True) as pool:
+        list(floor_pool.map(_floor_text_str, batch[: 2 * workers]))  # start and warm the floor's processes
+        for _ in range(repeat):  # interleaved, so that a busy neighbour slows both alike
+            started = time.perf_counter()
+            list(floor_pool.map(_floor_text_str, batch))
+            floor_s = min(floor_s, time.perf_counter() - started)
+            started = time.perf_counter()
+            failed = sum(1 for r in pool.process(batch) if r.error)
+            engine_s = min(engine_s, time.perf_counter() - started)
+    return {
+        "workers": workers,
+        "documents": len(batch),
+        "pages": pages,
+        "failed": failed,
+        "engine_seconds": round(engine_s, 4),
+        "floor_seconds": round(floor_s, 4),
+        "engine_pages_per_s": round(pages / engine_s, 2),
+        "floor_pages_per_s": round(pages / floor_s, 2),
+        "engine_ms_per_page": round(1000 * engine_s / pages, 1),
+        "floor_ms_per_page": round(1000 * floor_s / pages, 1),
+        "ratio": round(engine_s / floor_s, 3),
+    }
+
+
 def run_bench(
     text_pdfs: list[Path] | None = None,
     scans: list[Path] | None = None,
@@ -411,14 +457,16 @@ def format_table(result: dict[str, Any]) -> str:
         f"{'ratio':>6} {'cpu ratio':>9}"
     )
     rows = [head, "-" * len(head)]
-    for kind in ("text", "scan"):
+    for kind in ("text", "scan", "batch"):
         r = result.get(kind)
         if not r:
             continue
+        name = f"text*{r['workers']}" if kind == "batch" else kind
+        cpu = f"{r['cpu_ratio']:>9.2f}" if "cpu_ratio" in r else f"{'-':>9}"
         rows.append(
-            f"{kind:<6} {r['documents']:>4} {r['pages']:>5} {r['engine_pages_per_s']:>10.2f} "
+            f"{name:<6} {r['documents']:>4} {r['pages']:>5} {r['engine_pages_per_s']:>10.2f} "
             f"{r['engine_ms_per_page']:>8.1f} {r['floor_pages_per_s']:>9.2f} {r['floor_ms_per_page']:>8.1f} "
-            f"{r['ratio']:>6.2f} {r['cpu_ratio']:>9.2f}"
+            f"{r['ratio']:>6.2f} {cpu}"
         )
     s = result.get("settings", {})
     rows.append(
@@ -426,6 +474,14 @@ def format_table(result: dict[str, Any]) -> str:
         f"languages {s.get('ocr_languages')}; ratio = engine wall time / floor wall time, target <= 1.5; "
         "cpu ratio: the same in CPU seconds, steadier on a busy machine)"
     )
+    if result.get("batch"):
+        b = result["batch"]
+        rows.append(
+            f"(text*{b['workers']}: the text PDFs as one batch of {b['documents']} documents on {b['workers']} "
+            f"processes, each with its own engine, started and warmed before the clock runs (`invoicebot extract "
+            f"--workers {b['workers']}`); its floor is extract_words on as many processes; ms/page = wall time per page "
+            "of the batch)"
+        )
     return "\n".join(rows)
 
 
@@ -462,6 +518,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text-only", action="store_true", help="measure text PDFs only")
     parser.add_argument("--scans-only", action="store_true", help="measure scanned pages only")
     parser.add_argument("--repeat", type=int, default=None, help="timed runs per document (best counts)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="also time the text PDFs as one batch on this many processes (default: one per core; 1: do not)",
+    )
     parser.add_argument("--json", type=Path, help="also write the result as JSON here")
     parser.add_argument("--per-document", action="store_true", help="print the time of each document")
     args = parser.parse_args(argv)
@@ -489,6 +551,11 @@ def main(argv: list[str] | None = None) -> int:
             return pipeline.process(path)
 
     result = run_bench(text_pdfs, scans, engine, repeat=args.repeat)
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if workers > 1 and args.pipeline != "read" and not args.engine and result.get("text"):
+        batch_pdfs = args.pdf or sorted(SAMPLES_DIR.glob("*.pdf"))
+        if batch_pdfs:
+            result["batch"] = measure_batch(batch_pdfs, workers, args.pipeline)
     label = args.engine or (f"full pipeline ({pipeline.extractor}, model {'loaded' if pipeline.model else 'not built: rules'})"
                             if args.pipeline != "read" else "read_document")
     print(f"engine: {label}")
@@ -515,4 +582,4 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     raise SystemExit(main())
 
-__all__ = ["format_table", "make_invoice_pdf", "make_samples", "render_pdf_pages", "run_bench"]
+__all__ = ["format_table", "make_invoice_pdf", "make_samples", "measure_batch", "render_pdf_pages", "run_bench"]

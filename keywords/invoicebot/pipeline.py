@@ -8,13 +8,20 @@ what went wrong, so one bad file never stops a batch.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import queue
 import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from . import rules
 from .candidates import DocumentContext, build_context
 from .config import MODELS_DIR, ReaderSettings
-from .errors import DocumentError, InvoiceBotError
+from .errors import ConfigError, DocumentError, InvoiceBotError
 from .readers import read_document
 from .rules import classify_by_rules
 from .schema import FIELDS_BY_DOCUMENT_TYPE, Document, ExtractedField, ExtractionResult
@@ -148,3 +155,151 @@ def classify(doc: Document) -> tuple[str, float]:
     if _default_engine is None:
         _default_engine = Engine()
     return _default_engine.classify(doc)
+
+
+# --- batches on several cores -------------------------------------------------------------------------------------
+
+_worker_engine: Engine | None = None
+_worker_fresh = False
+
+
+def _start_worker(extractor: str, settings: ReaderSettings | None, model_dir: str | None, warm: str | None,
+                  fresh: bool, ready) -> None:
+    """A pool process's start: its own Engine (the model loaded once per process), warmed on one document."""
+    global _worker_engine, _worker_fresh
+    _worker_fresh = fresh
+    try:
+        _worker_engine = Engine(extractor, settings=settings, model_dir=model_dir)
+        if warm is not None:
+            _worker_engine.process(warm)
+    except Exception as exc:  # said to the parent, which stops the pool with this message
+        ready.put(f"{type(exc).__name__}: {exc}")
+        raise
+    ready.put(None)
+
+
+def _work(path: str) -> ExtractionResult:
+    assert _worker_engine is not None, "the pool's initializer did not run"
+    if _worker_fresh and _worker_engine.model is not None:
+        _worker_engine.model.clear_cache()
+    return _worker_engine.process(path)
+
+
+class EnginePool:
+    """``Engine.process`` over a batch on ``workers`` processes, each with its own engine; results come back in the
+    order of the paths.  A document that kills its worker process (a crash inside a reader library) gets an error
+    result, the pool starts again, and the rest of the batch goes on.
+
+    ``warm``: a document each process handles before it counts as started (so that a benchmark times the steady
+    state); ``start()`` waits for every process to be warm.  ``fresh_cache``: forget the model's encoded strings
+    before each document (a benchmark that repeats documents must not find them encoded already)."""
+
+    #: how long a process may take to load the engine (and handle the warm-up document)
+    START_TIMEOUT_S = 600
+
+    def __init__(self, workers: int, extractor: str = "auto", *, settings: ReaderSettings | None = None,
+                 model_dir: str | Path | None = None, warm: str | Path | None = None, fresh_cache: bool = False):
+        if workers < 1:
+            raise ValueError(f"workers must be 1 or more, not {workers}")
+        if extractor not in ("auto", "model", "rules"):
+            raise ValueError(f"extractor must be auto, model or rules, not {extractor!r}")
+        self.workers = workers
+        self._args = (extractor, settings, str(model_dir) if model_dir else None, str(warm) if warm else None, fresh_cache)
+        methods = multiprocessing.get_all_start_methods()
+        self._mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> EnginePool:
+        if self._pool is None:
+            ready = self._mp.Queue()
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=self._mp, initializer=_start_worker,
+                                             initargs=(*self._args, ready))
+            for _ in range(self.workers):  # a task per process makes each start
+                self._pool.submit(os.getpid)
+            for _ in range(self.workers):
+                try:
+                    failure = ready.get(timeout=self.START_TIMEOUT_S)
+                except queue.Empty:
+                    failure = f"no answer within {self.START_TIMEOUT_S} s"
+                if failure is not None:
+                    self._drop()
+                    raise ConfigError(f"a worker process of the engine could not start ({failure}); run with one "
+                                      "worker to see the error in full")
+        return self
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> EnginePool:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def process(self, paths) -> Iterator[ExtractionResult]:
+        """Results in the order of ``paths``, each as soon as it and those before it are done.  At most two
+        documents per process are in flight, so that a crash has few suspects: each is then run alone."""
+        paths = [str(p) for p in paths]
+        done: dict[int, ExtractionResult] = {}
+        todo = deque(range(len(paths)))
+        inflight: dict[int, Future] = {}
+        nxt = 0
+        while todo or inflight:
+            self.start()
+            while todo and len(inflight) < 2 * self.workers:
+                i = todo.popleft()
+                inflight[i] = self._pool.submit(_work, paths[i])
+            wait(inflight.values(), return_when=FIRST_COMPLETED)
+            broken = False
+            for i, fut in list(inflight.items()):
+                if not fut.done():
+                    continue
+                try:
+                    done[i] = fut.result()
+                    del inflight[i]
+                except BrokenProcessPool:
+                    broken = True
+            if broken:
+                suspects = sorted(inflight)
+                log.warning("a worker process died; %d documents in flight run again, one at a time", len(suspects))
+                inflight = {}
+                self._drop()
+                for i in suspects:
+                    done[i] = self._alone(paths[i])
+            while nxt in done:
+                yield done.pop(nxt)
+                nxt += 1
+
+    def _drop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def _alone(self, path: str) -> ExtractionResult:
+        self.start()
+        try:
+            return self._pool.submit(_work, path).result()
+        except BrokenProcessPool:
+            self._drop()
+            log.error("the worker process died on %s", path)
+            return ExtractionResult(document=path, error={
+                "code": "WORKER_CRASHED",
+                "message": f"the process reading {path} died (a crash inside a reader library); the rest of the batch "
+                           "went on; run `invoicebot extract --workers 1` on this file alone to see the error, and "
+                           "report it with the document"})
+
+
+def process_many(paths, *, workers: int = 1, extractor: str = "auto", settings: ReaderSettings | None = None,
+                 model_dir: str | Path | None = None) -> Iterator[ExtractionResult]:
+    """``Engine.process`` over ``paths`` in their order: in this process when ``workers`` is 1, else on an
+    ``EnginePool`` of that many processes."""
+    paths = list(paths)
+    if workers <= 1 or len(paths) <= 1:
+        engine = Engine(extractor, settings=settings, model_dir=model_dir)
+        for p in paths:
+            yield engine.process(p)
+        return
+    with EnginePool(min(workers, len(paths)), extractor, settings=settings, model_dir=model_dir) as pool:
+        yield from pool.process(paths)
