@@ -31,7 +31,7 @@ tryton: setup
 ## the fine-tuned model: built when missing (synthetic corpus + training, about 15 minutes on 2 cores)
 model: setup  # built when missing, and again when it no longer loads (built by an older version of the features)
 	@$(VENV)/bin/python -c "from invoicebot.model import load_model; load_model('$(dir $(MODEL))', required=True)" \
-		2>/dev/null || $(VENV)/bin/invoicebot train
+		2>/dev/null || env -u OMP_THREAD_LIMIT $(VENV)/bin/invoicebot train  # torch on every core; Tesseract on one
 
 ## the main job ----------------------------------------------------------------------------------
 demo: setup tryton model

@@ -424,8 +424,12 @@ def fit(train: list[Example], cfg: TrainConfig, tokenizer, net: CandidateRanker,
         net.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     enc_params = [p for p in net.encoder.parameters() if p.requires_grad]
     head_params = [p for n, p in net.named_parameters() if not n.startswith("encoder.")]
-    opt = torch.optim.AdamW([{"params": enc_params, "lr": cfg.lr_encoder}, {"params": head_params, "lr": cfg.lr_head}],
-                            weight_decay=0.01)
+    groups = [{"params": enc_params, "lr": cfg.lr_encoder}, {"params": head_params, "lr": cfg.lr_head}]
+    try:  # one fused kernel for the update: 16 ms a step instead of 124 ms on the 2-core machine (most of it the
+        # word embeddings, 11.7M of the 15M parameters), the same arithmetic
+        opt = torch.optim.AdamW(groups, weight_decay=0.01, fused=True)
+    except (RuntimeError, TypeError):  # a device without the fused kernel
+        opt = torch.optim.AdamW(groups, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(train) / cfg.batch_docs)
     total_steps = max(1, int(steps_per_epoch * cfg.epochs))
     if cfg.max_steps:
