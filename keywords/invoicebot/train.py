@@ -520,20 +520,13 @@ def _f1(tally: list[int]) -> float:
 def choose_strategies(val: list[Example], probs: list, thresholds: dict[str, float], vocab,
                       model_classify) -> dict[str, str]:
     """Per field, what validation F1 says works best: the model, the rules, or the model with the rules
-    filling in where the model abstains."""
-    tallies = {n: {k: [0, 0, 0] for k in STRATEGIES} for n in F.MODEL_FIELDS}
-    for ex, p in probs:
-        model_fields = decode(ex.feats, p, thresholds, ex.ctx)
-        for name in F.MODEL_FIELDS:
-            for how in STRATEGIES:
-                got = pick_field(how, model_fields.get(name), ex.feats.rule_fields.get(name))
-                _count(name, got.value if got else None, ex.truth.get(name), tallies[name][how])
+    filling in where the model abstains; ``thresholds`` are updated where the rules fill in (see
+    ``_choose_field_strategy``)."""
+    zero = dict.fromkeys(F.MODEL_FIELDS, 0.0)
+    unthresholded = [(ex, decode(ex.feats, p, zero, ex.ctx)) for ex, p in probs]
     out = {}
-    for name, t in tallies.items():
-        score = {k: _f1(v) for k, v in t.items()}
-        out[name] = _prefer_fallback(score)
-        if out[name] == "fallback" and score["surer"] > score["fallback"]:
-            out[name] = "surer"  # the network or the rules, whichever is surer of itself
+    for name in F.MODEL_FIELDS:
+        out[name], thresholds[name] = _choose_field_strategy(name, unthresholded, thresholds.get(name, 0.5))
     # the document type: the model's head, the rules' keywords, or the head where it is sure and the rules elsewhere
     hits = {k: 0 for k in STRATEGIES}
     for ex, _ in probs:
@@ -545,6 +538,34 @@ def choose_strategies(val: list[Example], probs: list, thresholds: dict[str, flo
     if out["document_type"] == "fallback" and share["surer"] > share["fallback"]:
         out["document_type"] = "surer"  # the head or the keywords, whichever is surer of itself
     return out
+
+
+def _choose_field_strategy(name: str, unthresholded: list, model_threshold: float) -> tuple[str, float]:
+    """The strategy of one field and the threshold it runs with.  Where the rules fill in for the network, its
+    threshold decides who answers, not whether the field stays empty, so the threshold is chosen again for that
+    combination: the threshold that is best for the network alone (an abstention costs a miss) can hand the rules
+    fields that the network had right.  Returns (strategy, threshold)."""
+    def score(how: str, th: float) -> float:
+        tally = [0, 0, 0]
+        for ex, fields in unthresholded:
+            got = fields.get(name)
+            got = got if got is not None and got.confidence >= th else None
+            pick = pick_field(how, got, ex.feats.rule_fields.get(name))
+            _count(name, pick.value if pick else None, ex.truth.get(name), tally)
+        return _f1(tally)
+
+    rules = score("rules", 1.0)
+    best = {}
+    for how in ("fallback", "surer"):
+        best[how] = max(((score(how, th), -th) for th in THRESHOLDS), default=(0.0, -model_threshold))
+    if rules >= best["fallback"][0] + STRATEGY_MARGIN:
+        return "rules", model_threshold
+    how = "surer" if best["surer"][0] > best["fallback"][0] else "fallback"
+    return how, -best[how][1]  # on a tie the lower threshold: the network answers more
+
+
+#: The thresholds that calibration tries for each field.
+THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
 #: Validation shares its templates with training, so it flatters the network: it replaces the rules' answer
@@ -586,7 +607,7 @@ def calibrate(model: InvoiceModel, val: list[Example], vocab) -> tuple[float, di
     thresholds = {}
     for name in F.MODEL_FIELDS:
         best_f1, best_th = -1.0, 0.5
-        for th in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        for th in THRESHOLDS:
             tally = [0, 0, 0]
             for ex, fields in unthresholded:
                 got = fields.get(name)

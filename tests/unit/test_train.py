@@ -90,3 +90,23 @@ def test_featurising_in_worker_processes_gives_what_one_process_gives(tiny_model
         # the context came back whole: its candidates are the very objects the features point at
         in_ctx = {id(c) for c in b.ctx.candidates}
         assert all(id(c) in in_ctx for c in b.feats.candidates)
+
+
+def test_where_the_rules_fill_in_the_threshold_is_chosen_for_that_combination():
+    """The network alone is best answering even at 0.3 (a wrong answer there costs less than two misses), but
+    where the rules fill in, its unsure answers should go to the rules, which have them right."""
+    from types import SimpleNamespace
+
+    from invoicebot.schema import ExtractedField
+    from invoicebot.train import _choose_field_strategy
+
+    def doc(truth, net, conf, rules):
+        feats = SimpleNamespace(rule_fields={"invoice_number": ExtractedField(rules, 0.75)} if rules else {})
+        ex = SimpleNamespace(feats=feats, truth={"invoice_number": truth})
+        return ex, {"invoice_number": ExtractedField(net, conf)}
+
+    docs = [doc("A-1", "A-1", 0.3, "A-1"), doc("B-2", "X-9", 0.3, "B-2"), doc("C-3", "C-3", 0.9, "Z-0")]
+    assert _choose_field_strategy("invoice_number", docs, 0.2) == ("fallback", 0.4)
+    # where the rules are far better, they answer alone (and the network's threshold is left as it was)
+    docs = [doc(f"A-{i}", "X-9", 0.9, f"A-{i}") for i in range(5)]
+    assert _choose_field_strategy("invoice_number", docs, 0.5) == ("rules", 0.5)
