@@ -533,11 +533,16 @@ def choose_strategies(val: list[Example], probs: list, thresholds: dict[str, flo
         head, ruled = model_classify(ex), classify_by_rules(ex.ctx)
         for how in STRATEGIES:
             hits[how] += pick_type(how, head, ruled)[0] == DOCUMENT_TYPES[ex.doc_type]
-    share = {k: v / max(1, len(probs)) for k, v in hits.items()}
-    out["document_type"] = _prefer_fallback(share)
-    if out["document_type"] == "fallback" and share["surer"] > share["fallback"]:
-        out["document_type"] = "surer"  # the head or the keywords, whichever is surer of itself
+    out["document_type"] = _choose_type_strategy({k: v / max(1, len(probs)) for k, v in hits.items()})
     return out
+
+
+def _choose_type_strategy(share: dict[str, float]) -> str:
+    """The document-type strategy from each one's validation accuracy.  Unlike a field, the head never abstains:
+    "model" (the head alone) is a choice here like the others.  On a tie: whichever is surer of itself, then the
+    head with the keywords where it is unsure, then the head alone; the keywords alone only by the margin."""
+    best = max(("surer", "fallback", "model"), key=lambda k: share[k])
+    return "rules" if share["rules"] >= share[best] + STRATEGY_MARGIN else best
 
 
 def _choose_field_strategy(name: str, unthresholded: list, model_threshold: float) -> tuple[str, float]:

@@ -110,3 +110,12 @@ def test_where_the_rules_fill_in_the_threshold_is_chosen_for_that_combination():
     # where the rules are far better, they answer alone (and the network's threshold is left as it was)
     docs = [doc(f"A-{i}", "X-9", 0.9, f"A-{i}") for i in range(5)]
     assert _choose_field_strategy("invoice_number", docs, 0.5) == ("rules", 0.5)
+
+
+def test_the_type_head_alone_is_chosen_when_it_types_validation_best():
+    from invoicebot.train import _choose_type_strategy
+
+    assert _choose_type_strategy({"model": 0.895, "rules": 0.851, "fallback": 0.873, "surer": 0.877}) == "model"
+    assert _choose_type_strategy({"model": 0.88, "rules": 0.85, "fallback": 0.88, "surer": 0.88}) == "surer"
+    assert _choose_type_strategy({"model": 0.80, "rules": 0.85, "fallback": 0.81, "surer": 0.80}) == "rules"
+    assert _choose_type_strategy({"model": 0.80, "rules": 0.82, "fallback": 0.81, "surer": 0.80}) == "fallback"
