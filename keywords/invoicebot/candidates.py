@@ -187,7 +187,8 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
     for i, line in enumerate(lines):
         claimed: list[tuple[int, int]] = [(m.start, m.end) for m, _ in label_spans.get(i, [])]
         # IBANs first, then dates: their digits must not also become amounts or ids
-        for s, e, iban in find_ibans(line.text, vocabulary=vocab):
+        after = lines[i + 1] if i + 1 < len(lines) and lines[i + 1].page == line.page else None
+        for s, e, iban in find_ibans(line.text, vocabulary=vocab, continuation=after.text if after else None):
             cand = _make(lines, i, "id", iban, s, e)
             cand.features["iban"] = 1.0
             candidates.append(cand)

@@ -75,23 +75,43 @@ def iban_is_valid(text: str | None, *, vocabulary: Vocabulary | None = None) -> 
     return iban_problem(text, vocabulary=vocabulary) is None
 
 
-_IBAN_RUN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{1,4}){2,9}")
+_IBAN_RUN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9OIl]{2}(?:[ ]?[A-Z0-9]{1,4}){1,9}")
+_IBAN_GROUPS = re.compile(r"\s*((?:[A-Z0-9]{1,4}[ ]?){1,8})")
+#: the check digits are digits: a letter there is a misread (OCR, or a font where O and 0 look alike)
+_CHECK_DIGIT_MISREADS = str.maketrans("OIl", "011")
 
 
-def find_ibans(text: str, *, vocabulary: Vocabulary | None = None) -> list[tuple[int, int, str]]:
+def find_ibans(text: str, *, vocabulary: Vocabulary | None = None,
+               continuation: str | None = None) -> list[tuple[int, int, str]]:
     """Valid IBANs in a line of text, printed in groups or in one run: (start, end, IBAN without spaces).
 
     A run of groups often goes on into the next word ("AT64 2514 8726 4798 4535 SWIFT-BIC: ..."), so the
-    longest prefix that ends between groups and passes the length and check-digit test is taken.
+    longest prefix that ends between groups and passes the length and check-digit test is taken.  A run that
+    reaches the end of the line may go on at the start of the next one (``continuation``: a narrow column wraps
+    it); the span is then this line's part.  An O, I or l among the check digits is read as 0 or 1 (the check
+    digits decide whether that was right).
     """
     out = []
     for m in _IBAN_RUN.finditer(text):
         run = m.group(0)
-        for end in [len(run)] + [k for k in range(len(run) - 1, 3, -1) if run[k] == " "]:
-            iban = run[:end].replace(" ", "")
-            if iban_is_valid(iban, vocabulary=vocabulary):
-                out.append((m.start(), m.start() + end, iban))
+        run = run[:2] + run[2:4].translate(_CHECK_DIGIT_MISREADS) + run[4:]
+        tails = [""]
+        if continuation and not text[m.end():].strip():
+            more = _IBAN_GROUPS.match(continuation)
+            if more:
+                tails.insert(0, " " + more.group(1).rstrip())
+        found = None
+        for tail in tails:
+            full = run + tail
+            for end in [len(full)] + [k for k in range(len(full) - 1, 3, -1) if full[k] == " "]:
+                iban = full[:end].replace(" ", "")
+                if iban_is_valid(iban, vocabulary=vocabulary):
+                    found = (m.start(), m.start() + min(end, len(run)), iban)
+                    break
+            if found:
                 break
+        if found:
+            out.append(found)
     return out
 
 

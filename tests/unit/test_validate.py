@@ -176,3 +176,23 @@ def test_find_ibans_takes_the_longest_valid_run():
     s, e, _ = found[0]
     assert text[s:e] == "DE89 3704 0044 0532 0130 00"
     assert find_ibans("DE89 3704 0044 0532 0130 01") == []  # a misread digit: no IBAN
+
+
+def test_find_ibans_follows_a_run_wrapped_onto_the_next_line():
+    from invoicebot.validate import find_ibans
+
+    line = "Kontoinhaber: Muster AG IBAN: DE89 3704 0044"
+    found = find_ibans(line, continuation="0532 0130 00 BIC: COBADEFFXXX")
+    assert [iban for _, _, iban in found] == ["DE89370400440532013000"]
+    s, e, _ = found[0]
+    assert line[s:e] == "DE89 3704 0044"  # the span is this line's part
+    # words after the run on this line: the run ends here, whatever the next line holds
+    assert find_ibans(line + " (see below)", continuation="0532 0130 00") == []
+    assert find_ibans(line) == []
+
+
+def test_find_ibans_reads_a_letter_o_among_the_check_digits_as_zero():
+    from invoicebot.validate import find_ibans
+
+    assert [iban for _, _, iban in find_ibans("IBAN: NLO2 AUNQ 4920 2532 14 BIC: X")] == ["NL02AUNQ4920253214"]
+    assert find_ibans("IBAN: NLO3 AUNQ 4920 2532 14") == []  # the check digits still decide
