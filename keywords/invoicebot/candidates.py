@@ -232,12 +232,15 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
             first_label = min([st for st in starts if s0 < st < s0 + len(seg.text)], default=None)
             if first_label is not None:  # "Example S.r.l. Coordinate bancarie: ..." -> also what comes before the label
                 pieces.append((s0, first_label))
+            wrapped = None  # a label's value that runs to the end of the line may go on at the start of the next
             for cut in cuts:
                 end = s0 + len(seg.text)
                 pieces.append((cut, end))
                 nxt = min([st for st in starts if st >= cut] + [end])
                 if nxt < end:
                     pieces.append((cut, nxt))
+                elif end >= len(line.text.rstrip()) and wrapped is None:
+                    wrapped = (cut, end, _wrapped_tail(lines, i, label_spans))
             # "Example GmbH · Mainstreet 4 · 12345 Town": each part alone too
             for m in _PART_SEP.finditer(seg.text):
                 pieces += [(s0, s0 + m.start()), (s0 + m.end(), s0 + len(seg.text))]
@@ -257,6 +260,12 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
                 seen.add((start, start + len(text)))
                 legal = legal_form_span(vocab, text)
                 candidates.append(_name(lines, i, text, start, legal is not None))
+                if wrapped is not None and wrapped[2] and (a, b) == wrapped[:2]:
+                    whole = f"{text} {wrapped[2]}"
+                    cand = _make(lines, i, "name", whole, start, start + len(text))
+                    if legal_form_span(vocab, whole) is not None:
+                        cand.features["legal"] = 1.0
+                    candidates.append(cand)
                 # "Free SAS au capital de ...", "Example B.V. iov Client": the company ends with its legal form
                 if legal is not None and legal[1] < len(text) and (start, start + legal[1]) not in seen:
                     seen.add((start, start + legal[1]))
@@ -320,6 +329,28 @@ def _overlaps(spans, s, e) -> bool:
 def _currency_near(text: str, s: int, e: int, vocab: Vocabulary) -> bool:
     window = text[max(0, s - 5) : s] + " " + text[e : e + 5]
     return bool(vocab.find_currency_mentions(window))
+
+
+def _wrapped_tail(lines: list[Line], i: int, label_spans: dict) -> str | None:
+    """The text that continues line ``i`` at the start of the next line when a narrow cell or a strip of
+    "label: value | label: value" wraps ("Terms of payment: Net" / "14 days | Currency: EUR"): the next line's
+    words up to its first separator or label, when that line stands right below, within this one's width
+    (left-aligned or centred), and the piece is short."""
+    if i + 1 >= len(lines):
+        return None
+    line, nxt = lines[i], lines[i + 1]
+    if nxt.page != line.page or not 0 <= nxt.bbox[1] - line.bbox[3] < 0.8 * max(line.height, 1.0):
+        return None
+    slack = 2 * max(line.height, 1.0)
+    if nxt.bbox[0] < line.bbox[0] - slack or nxt.bbox[2] > line.bbox[2] + slack:
+        return None
+    stop = min([m.start for m, _ in label_spans.get(i + 1, [])] + [len(nxt.text)])
+    m = _WRAP_STOP.search(nxt.text, 0, stop)
+    tail = nxt.text[: m.start() if m else stop].strip(" :;,-|#·•")
+    return tail if tail and len(tail) <= 40 and _HAS_LETTER.search(tail) else None
+
+
+_WRAP_STOP = re.compile(r"\s[|·•]\s|\s{3,}")
 
 
 def _name(lines: list[Line], i: int, text: str, start: int, legal: bool) -> Candidate:

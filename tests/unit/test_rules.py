@@ -242,3 +242,25 @@ def test_a_column_label_is_not_a_heading(vocab):
     ctx = build_context(_with_heading("INVOICE", rows), vocab)
     assert ctx.heading_type == "invoice"
     assert build_context(doc_of(rows), vocab).heading_type is None  # equally tall lines: no heading
+
+
+def _rows_doc(rows: list[tuple[float, str]]) -> Document:
+    """One page; each row is (x where it starts, text); rows 15 pt apart, words 12 pt tall."""
+    words = []
+    for i, (x, row) in enumerate(rows):
+        for text in row.split():
+            words.append(Word(text, (x, 60.0 + 15 * i, x + 6 * len(text), 72.0 + 15 * i), 1, line=i))
+            x += 6 * len(text) + 6
+    return Document("mem.pdf", "application/pdf", [Page(1, 595, 842, "text", words)])
+
+
+def test_a_value_wrapped_onto_the_next_line_is_a_candidate_too():
+    vocab = load_vocabulary()
+    strip = [(50.0, "Invoice number INV-2023-0042 | Terms of payment Net"), (200.0, "14 days | Currency: EUR")]
+    names = [c.value for c in build_context(_rows_doc(strip), vocab).candidates if c.kind == "name"]
+    assert "Net 14 days" in names and "Net" in names  # both readings: the model chooses
+    # a line that does not stand right below, or reaches out of the line's width, is not a continuation
+    apart = [(50.0, "Invoice number INV-2023-0042 | Terms of payment Net"), (50.0, ""), (50.0, "14 days")]
+    assert "Net 14 days" not in [c.value for c in build_context(_rows_doc(apart), vocab).candidates]
+    wide = [(50.0, "Terms of payment Net"), (50.0, "14 days and then a lot more words running far to the right")]
+    assert not any(c.value.startswith("Net 14") for c in build_context(_rows_doc(wide), vocab).candidates)
