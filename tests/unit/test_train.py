@@ -119,3 +119,13 @@ def test_the_type_head_alone_is_chosen_when_it_types_validation_best():
     assert _choose_type_strategy({"model": 0.88, "rules": 0.85, "fallback": 0.88, "surer": 0.88}) == "surer"
     assert _choose_type_strategy({"model": 0.80, "rules": 0.85, "fallback": 0.81, "surer": 0.80}) == "rules"
     assert _choose_type_strategy({"model": 0.80, "rules": 0.82, "fallback": 0.81, "surer": 0.80}) == "fallback"
+
+
+def test_a_slow_corpus_leaves_the_training_what_is_left_of_the_build_budget():
+    from invoicebot.train import TrainConfig, fit_budget
+
+    cfg = TrainConfig(time_budget_s=330, build_budget_s=860, reserve_s=45, min_fit_s=60)
+    assert fit_budget(cfg, 400) == 330  # a quick corpus: the training's own budget
+    assert fit_budget(cfg, 556) == 259  # a slow hour: 860 - 556 - 45
+    assert fit_budget(cfg, 900) == 60  # never less than min_fit_s
+    assert fit_budget(TrainConfig(time_budget_s=330), 5000) == 330  # no build budget: only the training's
