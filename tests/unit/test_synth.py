@@ -260,7 +260,9 @@ def test_the_generator_fingerprint_follows_the_config(tmp_path):
     from invoicebot.synth.corpus import generator_fingerprint
 
     other = tmp_path / "corpus.json"
-    other.write_text(CONFIG.read_text().replace('"n": 2000', '"n": 1999'))
+    config = json.loads(CONFIG.read_text())
+    config["n"] += 1
+    other.write_text(json.dumps(config))
     assert generator_fingerprint(CONFIG) == generator_fingerprint(CONFIG)
     assert generator_fingerprint(other) != generator_fingerprint(CONFIG)
     assert generator_fingerprint(CONFIG, 50) != generator_fingerprint(CONFIG)
