@@ -367,17 +367,15 @@ def measure_batch(paths: list[Path], workers: int, extractor: str, *, repeat: in
     started and warmed before the clock runs), beside the floor run on as many processes over the same batch.
     The batch is ``paths`` ``rounds`` times over (default: enough for four documents per process); each document
     starts with the model's string cache empty.  The fastest of ``repeat`` runs counts, for both sides."""
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from invoicebot.pipeline import EnginePool
+    from invoicebot.pipeline import EnginePool, process_context
 
     rounds = rounds or max(1, -(-4 * workers // len(paths)))
     batch = [str(p) for p in paths] * rounds
     pages = sum(_pages(p) for p in paths) * rounds
-    fork = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     floor_s = engine_s = float("inf")
-    with ProcessPoolExecutor(workers, mp_context=fork) as floor_pool, \
+    with ProcessPoolExecutor(workers, mp_context=process_context()) as floor_pool, \
             EnginePool(workers, extractor, settings=settings, warm=paths[0], fresh_cache=True) as pool:
         list(floor_pool.map(_floor_text_str, batch[: 2 * workers]))  # start and warm the floor's processes
         for _ in range(repeat):  # interleaved, so that a busy neighbour slows both alike

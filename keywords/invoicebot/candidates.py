@@ -262,10 +262,7 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
                 candidates.append(_name(lines, i, text, start, legal is not None))
                 if wrapped is not None and wrapped[2] and (a, b) == wrapped[:2]:
                     whole = f"{text} {wrapped[2]}"
-                    cand = _make(lines, i, "name", whole, start, start + len(text))
-                    if legal_form_span(vocab, whole) is not None:
-                        cand.features["legal"] = 1.0
-                    candidates.append(cand)
+                    candidates.append(_name(lines, i, text, start, legal_form_span(vocab, whole) is not None, whole))
                 # "Free SAS au capital de ...", "Example B.V. iov Client": the company ends with its legal form
                 if legal is not None and legal[1] < len(text) and (start, start + legal[1]) not in seen:
                     seen.add((start, start + legal[1]))
@@ -353,9 +350,10 @@ def _wrapped_tail(lines: list[Line], i: int, label_spans: dict) -> str | None:
 _WRAP_STOP = re.compile(r"\s[|·•]\s|\s{3,}")
 
 
-def _name(lines: list[Line], i: int, text: str, start: int, legal: bool) -> Candidate:
-    """A name candidate; ``features["legal"]`` says whether a legal form (GmbH, B.V. ...) stands in it."""
-    cand = _make(lines, i, "name", text, start, start + len(text))
+def _name(lines: list[Line], i: int, text: str, start: int, legal: bool, value: str | None = None) -> Candidate:
+    """A name candidate for ``text`` on line ``i``; ``value`` when it goes on past the line (a wrapped value);
+    ``features["legal"]`` says whether a legal form (GmbH, B.V. ...) stands in it."""
+    cand = _make(lines, i, "name", value or text, start, start + len(text))
     if legal:
         cand.features["legal"] = 1.0
     return cand

@@ -48,13 +48,26 @@ def restrict_to_document_type(fields: dict[str, ExtractedField], document_type: 
     return {k: v for k, v in fields.items() if k in allowed}
 
 
+EXTRACTORS = ("auto", "model", "rules")
+
+
+def check_extractor(extractor: str) -> None:
+    if extractor not in EXTRACTORS:
+        raise ValueError(f"extractor must be auto, model or rules, not {extractor!r}")
+
+
+def process_context():
+    """The multiprocessing context for pools of this package: fork where the system has it (the children share
+    the loaded modules), else spawn."""
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+
+
 class Engine:
     """The document engine with its vocabulary and (optionally) the fine-tuned model loaded once."""
 
     def __init__(self, extractor: str = "auto", *, settings: ReaderSettings | None = None,
                  vocabulary: Vocabulary | None = None, model_dir: str | Path | None = None):
-        if extractor not in ("auto", "model", "rules"):
-            raise ValueError(f"extractor must be auto, model or rules, not {extractor!r}")
+        check_extractor(extractor)
         self.extractor = extractor
         self.settings = settings or ReaderSettings.from_env()
         self.vocabulary = vocabulary or load_vocabulary()
@@ -201,12 +214,10 @@ class EnginePool:
                  model_dir: str | Path | None = None, warm: str | Path | None = None, fresh_cache: bool = False):
         if workers < 1:
             raise ValueError(f"workers must be 1 or more, not {workers}")
-        if extractor not in ("auto", "model", "rules"):
-            raise ValueError(f"extractor must be auto, model or rules, not {extractor!r}")
+        check_extractor(extractor)
         self.workers = workers
         self._args = (extractor, settings, str(model_dir) if model_dir else None, str(warm) if warm else None, fresh_cache)
-        methods = multiprocessing.get_all_start_methods()
-        self._mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self._mp = process_context()
         self._pool: ProcessPoolExecutor | None = None
 
     def start(self) -> EnginePool:

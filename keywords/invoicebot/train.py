@@ -40,7 +40,7 @@ from .model import (
     pick_type,
     tokenize,
 )
-from .pipeline import TYPE_TRUSTED_FROM, restrict_to_document_type
+from .pipeline import TYPE_TRUSTED_FROM, process_context, restrict_to_document_type
 from .rules import classify_by_rules
 from .schema import DOCUMENT_TYPES, Document
 from .vocabulary import load_vocabulary
@@ -161,10 +161,7 @@ def load_corpus(corpus_dir: Path, vocab, limit: int | None = None, progress: boo
         results = map(_featurize_file, files)
         pool = None
     else:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-        pool = ctx.Pool(workers, initializer=_init_worker, initargs=(vocab,))
+        pool = process_context().Pool(workers, initializer=_init_worker, initargs=(vocab,))
         results = pool.imap(_featurize_file, files, chunksize=8)
     try:
         for ex in results:
@@ -535,23 +532,22 @@ def _f1(tally: list[int]) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-def choose_strategies(val: list[Example], probs: list, thresholds: dict[str, float], vocab,
+def choose_strategies(val: list[Example], unthresholded: list, thresholds: dict[str, float], vocab,
                       model_classify) -> dict[str, str]:
     """Per field, what validation F1 says works best: the model, the rules, or the model with the rules
     filling in where the model abstains; ``thresholds`` are updated where the rules fill in (see
-    ``_choose_field_strategy``)."""
-    zero = dict.fromkeys(F.MODEL_FIELDS, 0.0)
-    unthresholded = [(ex, decode(ex.feats, p, zero, ex.ctx)) for ex, p in probs]
+    ``_choose_field_strategy``).  ``unthresholded``: the validation documents decoded at threshold 0, as
+    ``calibrate`` returns them."""
     out = {}
     for name in F.MODEL_FIELDS:
         out[name], thresholds[name] = _choose_field_strategy(name, unthresholded, thresholds.get(name, 0.5))
     # the document type: the model's head, the rules' keywords, or the head where it is sure and the rules elsewhere
     hits = {k: 0 for k in STRATEGIES}
-    for ex, _ in probs:
+    for ex, _ in unthresholded:
         head, ruled = model_classify(ex), classify_by_rules(ex.ctx)
         for how in STRATEGIES:
             hits[how] += pick_type(how, head, ruled)[0] == DOCUMENT_TYPES[ex.doc_type]
-    out["document_type"] = _choose_type_strategy({k: v / max(1, len(probs)) for k, v in hits.items()})
+    out["document_type"] = _choose_type_strategy({k: v / max(1, len(unthresholded)) for k, v in hits.items()})
     return out
 
 
@@ -567,24 +563,29 @@ def _choose_field_strategy(name: str, unthresholded: list, model_threshold: floa
     """The strategy of one field and the threshold it runs with.  Where the rules fill in for the network, its
     threshold decides who answers, not whether the field stays empty, so the threshold is chosen again for that
     combination: the threshold that is best for the network alone (an abstention costs a miss) can hand the rules
-    fields that the network had right.  Returns (strategy, threshold)."""
-    def score(how: str, th: float) -> float:
-        tally = [0, 0, 0]
-        for ex, fields in unthresholded:
-            got = fields.get(name)
-            got = got if got is not None and got.confidence >= th else None
-            pick = pick_field(how, got, ex.feats.rule_fields.get(name))
-            _count(name, pick.value if pick else None, ex.truth.get(name), tally)
-        return _f1(tally)
-
-    rules = score("rules", 1.0)
+    fields that the network had right.  "model" (the field left empty where the network abstains) is never
+    chosen: the rules' answer, given with their own lower confidence, goes to a person below the threshold
+    downstream.  Returns (strategy, threshold)."""
+    rules = _strategy_f1(name, unthresholded, "rules", 1.0)
     best = {}
     for how in ("fallback", "surer"):
-        best[how] = max(((score(how, th), -th) for th in THRESHOLDS), default=(0.0, -model_threshold))
+        best[how] = max(((_strategy_f1(name, unthresholded, how, th), -th) for th in THRESHOLDS),
+                        default=(0.0, -model_threshold))
     if rules >= best["fallback"][0] + STRATEGY_MARGIN:
         return "rules", model_threshold
     how = "surer" if best["surer"][0] > best["fallback"][0] else "fallback"
     return how, -best[how][1]  # on a tie the lower threshold: the network answers more
+
+
+def _strategy_f1(name: str, unthresholded: list, how: str, threshold: float) -> float:
+    """Validation F1 of one field under a strategy, the network's picks below ``threshold`` dropped."""
+    tally = [0, 0, 0]
+    for ex, fields in unthresholded:
+        got = fields.get(name)
+        got = got if got is not None and got.confidence >= threshold else None
+        pick = pick_field(how, got, ex.feats.rule_fields.get(name))
+        _count(name, pick.value if pick else None, ex.truth.get(name), tally)
+    return _f1(tally)
 
 
 #: The thresholds that calibration tries for each field.
@@ -596,20 +597,12 @@ THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 STRATEGY_MARGIN = 0.03
 
 
-def _prefer_fallback(score: dict[str, float]) -> str:
-    """"model" (leave the field empty where the network abstains) is never chosen: where the rules have an
-    answer it is given with the rules' own, lower confidence, and the confidence threshold downstream decides
-    whether a person looks at it.  The rules alone win only by the margin."""
-    if score["rules"] >= score["fallback"] + STRATEGY_MARGIN:
-        return "rules"
-    return "fallback"
-
-
 STRATEGIES = ("model", "rules", "fallback", "surer")
 
 
 def calibrate(model: InvoiceModel, val: list[Example], vocab) -> tuple[float, dict[str, float], list]:
-    """Temperature by validation NLL, then per-field thresholds that maximise validation F1.
+    """Temperature by validation NLL, then per-field thresholds that maximise the network's validation F1; also
+    returns the validation documents decoded at threshold 0 (``choose_strategies`` reads them).
 
     The model remembers the validation documents' scores (``InvoiceModel.remember``) when the caller has asked
     it to, so the passes that follow (strategies, type trust, scoring) do not run the network again."""
@@ -631,16 +624,11 @@ def calibrate(model: InvoiceModel, val: list[Example], vocab) -> tuple[float, di
     for name in F.MODEL_FIELDS:
         best_f1, best_th = -1.0, 0.5
         for th in THRESHOLDS:
-            tally = [0, 0, 0]
-            for ex, fields in unthresholded:
-                got = fields.get(name)
-                got = got if got is not None and got.confidence >= th else None
-                _count(name, got.value if got else None, ex.truth.get(name), tally)
-            f1 = _f1(tally)
+            f1 = _strategy_f1(name, unthresholded, "model", th)
             if f1 > best_f1 + 1e-9:
                 best_f1, best_th = f1, th
         thresholds[name] = best_th
-    return best_t, thresholds, probs
+    return best_t, thresholds, unthresholded
 
 
 def choose_type_trust(model: InvoiceModel, val: list[Example], vocab) -> float:
@@ -779,8 +767,8 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
     model = InvoiceModel(out, net, tokenizer, cfg.model, {})
     model.remember((ex.ctx, ex.feats) for ex in val + test)
     if val:
-        model.temperature, model.thresholds, probs = calibrate(model, val, vocab)
-        model.strategies = choose_strategies(val, probs, model.thresholds, vocab, lambda ex: model.classify(None, ex.ctx, vocab))
+        model.temperature, model.thresholds, decoded = calibrate(model, val, vocab)
+        model.strategies = choose_strategies(val, decoded, model.thresholds, vocab, lambda ex: model.classify(None, ex.ctx, vocab))
         model.card["type_trusted_from"] = choose_type_trust(model, val, vocab)
     temperature, thresholds, strategies = model.temperature, model.thresholds, model.strategies
     lap("calibrate")
@@ -823,8 +811,8 @@ def recalibrate(config_path: str | Path | None, model_dir: str | Path | None = N
     _, val, test = split_examples(examples, cfg)
     model.strategies = {}
     model.remember((ex.ctx, ex.feats) for ex in val + test)
-    model.temperature, model.thresholds, probs = calibrate(model, val, vocab)
-    model.strategies = choose_strategies(val, probs, model.thresholds, vocab, lambda ex: model.classify(None, ex.ctx, vocab))
+    model.temperature, model.thresholds, decoded = calibrate(model, val, vocab)
+    model.strategies = choose_strategies(val, decoded, model.thresholds, vocab, lambda ex: model.classify(None, ex.ctx, vocab))
     model.card["type_trusted_from"] = choose_type_trust(model, val, vocab)
     card = dict(model.card)
     card.update(temperature=model.temperature, thresholds=model.thresholds, strategies=model.strategies,
