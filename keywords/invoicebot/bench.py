@@ -483,18 +483,21 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def cold_start_seconds(pdf: Path, extractor: str) -> float:
-    """Wall time of a fresh process that imports the engine, loads the model and extracts one document."""
+def cold_start_seconds(pdf: Path, extractor: str) -> tuple[float, str]:
+    """Wall time of a fresh process that imports the engine, loads the model and extracts one document, and what
+    ran the extraction ("rules", or the model's backend: "numpy", "torch")."""
     import subprocess
     import sys
 
     code = (
         "import sys\nfrom invoicebot.pipeline import Engine\n"
-        "r = Engine(sys.argv[2]).process(sys.argv[1])\nsys.exit(0 if r.error is None else 3)"
+        "e = Engine(sys.argv[2])\nr = e.process(sys.argv[1])\n"
+        "print(e.model.backend if e.model is not None else 'rules')\nsys.exit(0 if r.error is None else 3)"
     )
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, str(pdf), extractor], check=True)
-    return round(time.perf_counter() - start, 3)
+    run = subprocess.run([sys.executable, "-c", code, str(pdf), extractor], check=True, capture_output=True, text=True)
+    seconds = round(time.perf_counter() - start, 3)
+    return seconds, (run.stdout.strip().splitlines() or ["?"])[-1]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -554,17 +557,18 @@ def main(argv: list[str] | None = None) -> int:
         batch_pdfs = args.pdf or sorted(SAMPLES_DIR.glob("*.pdf"))
         if batch_pdfs:
             result["batch"] = measure_batch(batch_pdfs, workers, args.pipeline)
-    label = args.engine or (f"full pipeline ({pipeline.extractor}, model {'loaded' if pipeline.model else 'not built: rules'})"
-                            if args.pipeline != "read" else "read_document")
+    model = pipeline.model if args.pipeline != "read" and not args.engine else None
+    how = f"model on {model.backend}, {model.ranker.precision}" if model is not None else "model not built: rules"
+    label = args.engine or (f"full pipeline ({pipeline.extractor}, {how})" if args.pipeline != "read" else "read_document")
     print(f"engine: {label}")
     print(format_table(result))
     if args.pipeline != "read" and not args.engine and result.get("text"):
         first = (args.pdf or sorted(SAMPLES_DIR.glob("*.pdf")) or [None])[0]
         if first is not None:
-            cold = cold_start_seconds(Path(first), args.pipeline)
-            result["cold_start_seconds"] = cold
+            cold, ran_on = cold_start_seconds(Path(first), args.pipeline)
+            result["cold_start_seconds"], result["cold_start_backend"] = cold, ran_on
             print(f"first extraction {cold:.2f} s after process start (new interpreter, imports and model load included; "
-                  f"{Path(first).name})")
+                  f"{Path(first).name}; extracted by {ran_on})")
     if args.per_document:
         for kind in ("text", "scan"):
             for row in result.get(kind, {}).get("per_document", []):

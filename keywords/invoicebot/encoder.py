@@ -1,4 +1,4 @@
-"""A small BERT encoder and its WordPiece tokenizer in plain torch and ``tokenizers``: no ``transformers``.
+"""A small BERT encoder in plain torch (its WordPiece tokenizer is ``wordpiece.py``'s): no ``transformers``.
 
 The fine-tuned model reads short context strings with the first layers of all-MiniLM-L6-v2.
 Importing ``transformers`` costs seconds at every process start, so the encoder is written out
@@ -13,17 +13,15 @@ checked by ``tests/unit/test_encoder.py``) and the tokenizer is ``tokenizers``' 
   would otherwise be a large share of the arithmetic.
 * :func:`build_encoder`: from a ``config.json`` (and ``model.safetensors`` when pretrained),
   cut to the first ``num_layers`` layers.
-* :class:`WordPieceTokenizer`: ``tokenize`` returns ``input_ids`` and ``attention_mask`` tensors.
+* :class:`WordPieceTokenizer` (from ``wordpiece.py``): ``tokenize`` returns ``input_ids`` and ``attention_mask`` tensors.
 * ``save_pretrained(folder)`` on both writes ``tokenizer.json`` / ``config.json`` into the
   artifact's ``tokenizer/`` folder, the same files that ``transformers`` reads.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,67 +29,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .encoder_config import PRECISIONS, EncoderConfig
 from .errors import ModelNotFound
+from .wordpiece import WordPieceTokenizer, load_tokenizer
 
-CONFIG_FILE = "config.json"
-TOKENIZER_FILE = "tokenizer.json"
-TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 WEIGHTS_FILE = "model.safetensors"
-
-
-@dataclass
-class EncoderConfig:
-    """The fields of a BERT ``config.json`` that the encoder needs (others are ignored on load)."""
-
-    vocab_size: int = 30522
-    hidden_size: int = 384
-    num_hidden_layers: int = 6
-    num_attention_heads: int = 12
-    intermediate_size: int = 1536
-    hidden_act: str = "gelu"
-    hidden_dropout_prob: float = 0.1
-    attention_probs_dropout_prob: float = 0.1
-    max_position_embeddings: int = 512
-    type_vocab_size: int = 2
-    initializer_range: float = 0.02
-    layer_norm_eps: float = 1e-12
-    pad_token_id: int = 0
-    position_embedding_type: str = "absolute"
-
-    @classmethod
-    def from_dict(cls, d: dict) -> EncoderConfig:
-        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> EncoderConfig:
-        path = Path(path)
-        if path.is_dir():
-            path = path / CONFIG_FILE
-        if not path.is_file():
-            raise ModelNotFound(f"no encoder config at {path}; rebuild the model with `invoicebot train` (or `make model`)")
-        try:
-            cfg = cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, TypeError) as exc:
-            raise ModelNotFound(f"the encoder config {path} is not a BERT config.json ({exc}); rebuild the model "
-                                "with `invoicebot train`") from exc
-        if cfg.hidden_act != "gelu" or cfg.position_embedding_type != "absolute":
-            raise ModelNotFound(f"{path}: hidden_act {cfg.hidden_act!r} / position_embedding_type "
-                                f"{cfg.position_embedding_type!r} are not supported (only 'gelu' / 'absolute')")
-        if cfg.hidden_size % cfg.num_attention_heads:
-            raise ModelNotFound(f"{path}: hidden_size {cfg.hidden_size} is not a multiple of num_attention_heads "
-                                f"{cfg.num_attention_heads}")
-        return cfg
-
-    def to_dict(self) -> dict:
-        # model_type and architectures keep the folder loadable by transformers' AutoModel too
-        return {"architectures": ["BertModel"], "model_type": "bert", **asdict(self)}
-
-    def save_pretrained(self, folder: str | Path) -> Path:
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / CONFIG_FILE
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        return path
 
 
 class EncoderOutput(NamedTuple):
@@ -216,9 +158,6 @@ class BertPooler(nn.Module):
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.dense(hidden[:, 0]))
-
-
-PRECISIONS = ("float32", "bfloat16", "int8")
 
 
 def _respect_omp_thread_limit() -> None:
@@ -388,73 +327,9 @@ def build_encoder(cfg, path: str | Path) -> BertEncoder:
     return enc.float()
 
 
-class WordPieceTokenizer:
-    """``tokenizers``' WordPiece tokenizer from ``tokenizer.json``: truncates, pads and returns tensors."""
-
-    def __init__(self, tokenizer, folder: Path | None = None):
-        self._tok = tokenizer
-        self.folder = folder
-        self._max_tokens: int | None = None
-        pad = tokenizer.token_to_id("[PAD]")
-        self.pad_id = 0 if pad is None else pad
-        tokenizer.no_truncation()
-        tokenizer.enable_padding(pad_id=self.pad_id, pad_token="[PAD]")
-
-    @classmethod
-    def from_folder(cls, folder: str | Path) -> WordPieceTokenizer:
-        from tokenizers import Tokenizer
-
-        folder = Path(folder)
-        path = folder / TOKENIZER_FILE
-        if not path.is_file():
-            raise ModelNotFound(f"no tokenizer at {path}; rebuild the model with `invoicebot train` (or `make model`)")
-        try:
-            tok = Tokenizer.from_file(str(path))
-        except Exception as exc:  # tokenizers raises its own Exception type for a malformed file
-            raise ModelNotFound(f"cannot read the tokenizer {path}: {exc}; rebuild the model with `invoicebot train`") from exc
-        return cls(tok, folder)
-
-    def _truncate(self, max_tokens: int) -> None:
-        if self._max_tokens != max_tokens:
-            self._tok.enable_truncation(max_length=max_tokens)
-            self._max_tokens = max_tokens
-
-    def tokenize(self, strings: list[str], max_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``input_ids`` and ``attention_mask`` (batch, longest) for the strings, each cut to ``max_tokens``
-        tokens with [CLS] and [SEP]."""
-        self._truncate(max_tokens)
-        if not strings:
-            empty = torch.zeros(0, 0, dtype=torch.long)
-            return empty, empty.clone()
-        encs = self._tok.encode_batch(list(strings))
-        ids = torch.tensor([e.ids for e in encs], dtype=torch.long)
-        mask = torch.tensor([e.attention_mask for e in encs], dtype=torch.long)
-        return ids, mask
-
-    def save_pretrained(self, folder: str | Path) -> Path:
-        """Write ``tokenizer.json`` (and ``tokenizer_config.json``) into ``folder``."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        self._tok.save(str(folder / TOKENIZER_FILE))
-        source = self.folder / TOKENIZER_CONFIG_FILE if self.folder else None
-        target = folder / TOKENIZER_CONFIG_FILE
-        if source is not None and source.is_file():
-            if source.resolve() != target.resolve():
-                target.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
-        else:
-            target.write_text(json.dumps({"tokenizer_class": "BertTokenizer", "do_lower_case": True,
-                                          "model_max_length": 512}, indent=2) + "\n", encoding="utf-8")
-        return folder / TOKENIZER_FILE
-
-
-def load_tokenizer(folder: str | Path) -> WordPieceTokenizer:
-    """The tokenizer saved in ``folder`` (the base model's folder or an artifact's ``tokenizer/``)."""
-    return WordPieceTokenizer.from_folder(folder)
-
-
 def load_encoder_artifact(folder: str | Path, num_layers: int) -> BertEncoder:
     """An encoder shaped by an artifact's ``tokenizer/config.json`` with its weights left uninitialised:
-    load them from ``model.pt`` next."""
+    load them from the artifact's weights next."""
     config = EncoderConfig.from_file(folder)
     config.num_hidden_layers = num_layers
     with _weights_loaded_later():

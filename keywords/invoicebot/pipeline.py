@@ -225,13 +225,17 @@ class EnginePool:
             ready = self._mp.Queue()
             self._pool = ProcessPoolExecutor(self.workers, mp_context=self._mp, initializer=_start_worker,
                                              initargs=(*self._args, ready))
-            for _ in range(self.workers):  # a task per process makes each start
-                self._pool.submit(os.getpid)
+            broken = False
+            try:
+                for _ in range(self.workers):  # a task per process makes each start
+                    self._pool.submit(os.getpid)
+            except BrokenProcessPool:  # a process failed to start before the last task went in: it says why below
+                broken = True
             for _ in range(self.workers):
                 try:
-                    failure = ready.get(timeout=self.START_TIMEOUT_S)
+                    failure = ready.get(timeout=10 if broken else self.START_TIMEOUT_S)
                 except queue.Empty:
-                    failure = f"no answer within {self.START_TIMEOUT_S} s"
+                    failure = "a process ended while it started" if broken else f"no answer within {self.START_TIMEOUT_S} s"
                 if failure is not None:
                     self._drop()
                     raise ConfigError(f"a worker process of the engine could not start ({failure}); run with one "

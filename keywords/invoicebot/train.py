@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -29,17 +30,9 @@ from . import features as F
 from .candidates import build_context
 from .config import MODELS_DIR, PROJECT_ROOT
 from .evaluate import Report, canonical, score_document
-from .model import (
-    CandidateRanker,
-    InvoiceModel,
-    ModelConfig,
-    build_encoder,
-    decode,
-    load_tokenizer,
-    pick_field,
-    pick_type,
-    tokenize,
-)
+from .model import LEGACY_WEIGHTS_FILE, InvoiceModel, ModelConfig, decode, load_tokenizer, pick_field, pick_type
+from .network import CandidateRanker, TorchRanker, build_encoder, save_weights, tokenize
+from .npnet import WEIGHTS_FILE, softmax
 from .pipeline import TYPE_TRUSTED_FROM, process_context, restrict_to_document_type
 from .rules import classify_by_rules
 from .schema import DOCUMENT_TYPES, Document
@@ -608,7 +601,7 @@ def calibrate(model: InvoiceModel, val: list[Example], vocab) -> tuple[float, di
     it to, so the passes that follow (strategies, type trust, scoring) do not run the network again."""
     outs = [(ex, *model.raw_scores(ex.ctx, vocab)[1:]) for ex in val]
     labels = torch.tensor([lab for ex in val for lab in ex.labels], dtype=torch.long)
-    logits = torch.cat([o[1] for o in outs]) if outs else torch.zeros(0, len(F.CLASSES))
+    logits = torch.from_numpy(np.concatenate([o[1] for o in outs])) if outs else torch.zeros(0, len(F.CLASSES))
     best_t, best_nll = 1.0, float("inf")
     for t in (0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0, 3.0):
         if len(labels) == 0:
@@ -616,7 +609,7 @@ def calibrate(model: InvoiceModel, val: list[Example], vocab) -> tuple[float, di
         nll = float(nn.functional.cross_entropy(logits / t, labels))
         if nll < best_nll:
             best_t, best_nll = t, nll
-    probs = [(ex, torch.softmax(lg / best_t, dim=1)) for ex, lg, _ in outs]
+    probs = [(ex, softmax(lg / np.float32(best_t), axis=1)) for ex, lg, _ in outs]
     # A field's threshold only decides whether its own pick is kept (the pick itself depends on the fields decoded
     # before it, all at threshold 0), so one decoding per document serves every threshold of every field.
     unthresholded = [(ex, decode(ex.feats, p, dict.fromkeys(F.MODEL_FIELDS, 0.0), ex.ctx)) for ex, p in probs]
@@ -764,7 +757,7 @@ def train_model(config_path: str | Path | None = DEFAULT_CONFIG, out_dir: str | 
     lap("fit")
     fit_info["device"] = str(next(net.parameters()).device)
     net.to("cpu")  # calibration, evaluation and the saved model run on the CPU
-    model = InvoiceModel(out, net, tokenizer, cfg.model, {})
+    model = InvoiceModel(out, TorchRanker(net), tokenizer, cfg.model, {})
     model.remember((ex.ctx, ex.feats) for ex in val + test)
     if val:
         model.temperature, model.thresholds, decoded = calibrate(model, val, vocab)
@@ -805,7 +798,7 @@ def recalibrate(config_path: str | Path | None, model_dir: str | Path | None = N
 
     cfg = TrainConfig.load(config_path if config_path and Path(config_path).exists() else None)
     out = _resolve(str(model_dir or cfg.out_dir))
-    model = load_model(out, required=True)
+    model = load_model(out, required=True, backend="torch")
     vocab = load_vocabulary()
     examples = load_corpus(ensure_corpus(cfg, progress), vocab, progress=progress)
     _, val, test = split_examples(examples, cfg)
@@ -820,16 +813,19 @@ def recalibrate(config_path: str | Path | None, model_dir: str | Path | None = N
                 recalibrated=time.strftime("%Y-%m-%d %H:%M:%S"))
     (out / "model_card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
     (out / "model_card.md").write_text(card_markdown(card), encoding="utf-8")
+    if not (out / WEIGHTS_FILE).exists():  # built before model.safetensors: write the weights as both backends read them
+        full = load_model(out, required=True, backend="torch", precision="float32")
+        save_weights(full.ranker.net, out / WEIGHTS_FILE)
+        (out / LEGACY_WEIGHTS_FILE).unlink()
     return card
 
 
 def save(out: Path, net: CandidateRanker, tokenizer, card: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / "model.pt.tmp"
-    torch.save(net.state_dict(), tmp)
     tokenizer.save_pretrained(out / "tokenizer")
     net.encoder.config.save_pretrained(out / "tokenizer")
-    tmp.replace(out / "model.pt")
+    save_weights(net, out / WEIGHTS_FILE)
+    (out / LEGACY_WEIGHTS_FILE).unlink(missing_ok=True)
     (out / "model_card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
     (out / "model_card.md").write_text(card_markdown(card), encoding="utf-8")
 
@@ -879,7 +875,7 @@ def learning_curves(config_path: str | Path | None = DEFAULT_CONFIG, sizes: tupl
             info = fit(subset, cfg, tokenizer, net, progress)
             net.eval()
             # the learning curve measures the network alone: no fallback to the rules
-            model = InvoiceModel(Path("."), net, tokenizer, mcfg, {})
+            model = InvoiceModel(Path("."), TorchRanker(net), tokenizer, mcfg, {})
             model.remember((ex.ctx, ex.feats) for ex in val + test)
             if val:
                 model.temperature, model.thresholds, _ = calibrate(model, val, vocab)

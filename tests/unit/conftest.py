@@ -192,3 +192,31 @@ class DocumentFactory:
 def documents(tmp_path_factory: pytest.TempPathFactory) -> DocumentFactory:
     """Factory of generated test documents (text PDFs, scans, TIFF, mixed and bad PDFs), session-wide."""
     return DocumentFactory(tmp_path_factory.mktemp("documents"))
+
+
+def _model_artifact(folder: Path, layers: int = 1, seed: int = 0) -> Path:
+    """A model artifact laid out as train.py's ``save()`` writes it: the first ``layers`` pretrained MiniLM layers
+    and untrained heads."""
+    import json
+
+    import torch
+    from invoicebot.model import ModelConfig, load_tokenizer
+    from invoicebot.network import CandidateRanker, build_encoder, save_weights
+
+    cfg = ModelConfig(num_layers=layers, max_tokens=16)
+    torch.manual_seed(seed)
+    net = CandidateRanker(build_encoder(cfg), cfg)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_weights(net, folder / "model.safetensors")
+    load_tokenizer().save_pretrained(folder / "tokenizer")
+    net.encoder.config.save_pretrained(folder / "tokenizer")
+    card = {"config": {"model": {"num_layers": layers, "max_tokens": 16, "hidden": cfg.hidden}},
+            "thresholds": {}, "temperature": 1.0, "strategies": {}}
+    (folder / "model_card.json").write_text(json.dumps(card))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def model_artifact():
+    """Makes model artifacts: ``model_artifact(folder, layers=1, seed=0)``."""
+    return _model_artifact

@@ -58,10 +58,10 @@ def test_occurrences_of_one_value_vote_together():
     noisy-or gives 0.75; the likelier occurrence represents the value."""
     from types import SimpleNamespace
 
-    import torch
+    import numpy as np
     from invoicebot.model import _vote
 
     cands = [SimpleNamespace(value=v) for v in ("Kovalo Cloud Storage", "Kovalo GmbH", "KOVALO GMBH.", "Acme")]
-    ranked = _vote(torch.tensor([0.7, 0.5, 0.45, 0.01]), cands, top=3)
+    ranked = _vote(np.array([0.7, 0.5, 0.45, 0.01], dtype=np.float32), cands, top=3)
     assert [i for _, i in ranked] == [1, 0]  # "Acme" is below the floor and takes no part
     assert abs(ranked[0][0] - (1 - 0.5 * 0.55)) < 1e-6 and abs(ranked[1][0] - 0.7) < 1e-6

@@ -3,7 +3,7 @@
 ``invoicebot.encoder`` replaces ``transformers``' ``BertModel`` and ``AutoTokenizer`` in training and
 prediction (importing ``transformers`` costs seconds at every start).  These tests hold it to the
 same numbers on the pretrained all-MiniLM-L6-v2 weights, the same token ids, the same state-dict
-keys (so model.pt files load unchanged both ways), and check that loading a saved artifact and
+keys (so weights files load unchanged both ways), and check that loading a saved artifact and
 extracting with it never imports ``transformers``.
 """
 
@@ -12,21 +12,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from invoicebot.encoder import BertEncoder, EncoderConfig, WordPieceTokenizer
 from invoicebot.errors import ModelNotFound
-from invoicebot.model import (
-    CandidateRanker,
-    ModelConfig,
-    base_model_path,
-    build_encoder,
-    load_model,
-    load_tokenizer,
-    tokenize,
-)
+from invoicebot.model import ModelConfig, base_model_path, load_model, load_tokenizer
+from invoicebot.network import build_encoder, tokenize
 
 STRINGS = [
     "Invoice number",
@@ -176,30 +169,18 @@ def test_missing_files_say_what_to_do(tmp_path):
         build_encoder(ModelConfig(num_layers=2), tmp_path)
 
 
-def _tiny_artifact(folder: Path) -> Path:
-    """A model artifact laid out as train.py's ``save()`` writes it (untrained heads)."""
-    cfg = ModelConfig(num_layers=1, max_tokens=16)
-    torch.manual_seed(0)
-    net = CandidateRanker(build_encoder(cfg), cfg)
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.save(net.state_dict(), folder / "model.pt")
-    load_tokenizer().save_pretrained(folder / "tokenizer")
-    net.encoder.config.save_pretrained(folder / "tokenizer")
-    card = {"config": {"model": {"num_layers": 1, "max_tokens": 16, "hidden": cfg.hidden}},
-            "thresholds": {}, "temperature": 1.0, "strategies": {}}
-    (folder / "model_card.json").write_text(json.dumps(card))
-    return folder
+def test_loaded_artifact_gives_the_saved_networks_numbers(tmp_path, model_artifact):
+    folder = model_artifact(tmp_path / "model")
+    model = load_model(folder, required=True, precision="float32", backend="torch")
+    net = model.ranker.net
+    assert isinstance(net.encoder, BertEncoder) and not net.training
+    from safetensors.torch import load_file
 
-
-def test_loaded_artifact_gives_the_saved_networks_numbers(tmp_path):
-    folder = _tiny_artifact(tmp_path / "model")
-    model = load_model(folder, required=True, precision="float32")
-    assert isinstance(model.net.encoder, BertEncoder) and not model.net.training
-    state = torch.load(folder / "model.pt", weights_only=True)
-    for k, v in model.net.state_dict().items():
+    state = load_file(str(folder / "model.safetensors"))
+    for k, v in net.state_dict().items():
         assert torch.equal(v, state[k]), k
     emb = model._embed(["Invoice number", "Total due", "Invoice number"])
-    assert emb.shape == (3, 384) and torch.equal(emb[0], emb[2])
+    assert emb.shape == (3, 384) and np.array_equal(emb[0], emb[2])
 
 
 @pytest.mark.parametrize(("precision", "floor"), [("bfloat16", 0.999), ("int8", 0.9)])
@@ -216,8 +197,8 @@ def test_lower_precisions_stay_close(precision, floor):
         low.for_inference("float16")
 
 
-def test_loading_and_extracting_never_imports_transformers(tmp_path, documents):
-    folder = _tiny_artifact(tmp_path / "model")
+def test_loading_and_extracting_never_imports_transformers(tmp_path, documents, model_artifact):
+    folder = model_artifact(tmp_path / "model")
     pdf = documents.text_pdf(seed=2)
     code = (
         "import sys\nfrom invoicebot.pipeline import Engine\n"
@@ -230,10 +211,10 @@ def test_loading_and_extracting_never_imports_transformers(tmp_path, documents):
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def test_precision_and_threads_come_from_the_environment(tmp_path, monkeypatch):
+def test_precision_and_threads_come_from_the_environment(tmp_path, monkeypatch, model_artifact):
     from invoicebot.errors import ConfigError
 
-    folder = _tiny_artifact(tmp_path / "model")
+    folder = model_artifact(tmp_path / "model")
     monkeypatch.setenv("INVOICEBOT_MODEL_PRECISION", "float16")
     with pytest.raises(ConfigError, match="INVOICEBOT_MODEL_PRECISION to auto, float32, bfloat16 or int8"):
         load_model(folder, required=True)
@@ -243,7 +224,7 @@ def test_precision_and_threads_come_from_the_environment(tmp_path, monkeypatch):
         load_model(folder, required=True)
     monkeypatch.setenv("INVOICEBOT_MODEL_THREADS", "1")
     model = load_model(folder, required=True)
-    assert model.net.encoder.precision == "int8" and model.threads == 1
+    assert model.ranker.net.encoder.precision == "int8" and model.threads == 1
     before = torch.get_num_threads()
     seen = []
     real_embed = model._embed
@@ -266,7 +247,8 @@ def test_bfloat16_stays_close_when_openmp_gives_fewer_threads_than_torch_wants()
 
     code = (
         "import torch\n"
-        "from invoicebot.model import ModelConfig, build_encoder, load_tokenizer\n"
+        "from invoicebot.model import ModelConfig, load_tokenizer\n"
+        "from invoicebot.network import build_encoder\n"
         f"ids, mask = load_tokenizer().tokenize({STRINGS!r}, 16)\n"
         "torch.set_num_threads(2)\n"
         "with torch.no_grad():\n"

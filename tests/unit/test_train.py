@@ -44,7 +44,8 @@ def tiny_model(tmp_path_factory) -> Path:
 
 def test_artifact_carries_what_it_needs(tiny_model):
     card = json.loads((tiny_model / "model_card.json").read_text())
-    assert (tiny_model / "model.pt").exists() and (tiny_model / "tokenizer" / "tokenizer.json").exists()
+    assert (tiny_model / "model.safetensors").exists() and (tiny_model / "tokenizer" / "tokenizer.json").exists()
+    assert not (tiny_model / "model.pt").exists()
     assert card["base_model"].startswith("sentence-transformers/all-MiniLM-L6-v2")
     assert len(card["corpus"]["fingerprint"]) == 16 and card["corpus"]["train"] > 0
     assert set(card["thresholds"]) and set(card["strategies"])
@@ -129,3 +130,28 @@ def test_a_slow_corpus_leaves_the_training_what_is_left_of_the_build_budget():
     assert fit_budget(cfg, 556) == 259  # a slow hour: 860 - 556 - 45
     assert fit_budget(cfg, 900) == 60  # never less than min_fit_s
     assert fit_budget(TrainConfig(time_budget_s=330), 5000) == 330  # no build budget: only the training's
+
+
+def test_recalibration_writes_the_weights_of_a_model_built_before_safetensors(tiny_model, tmp_path):
+    """A model saved as model.pt (before both backends read model.safetensors) keeps its weights, now as
+    model.safetensors, and loads on numpy afterwards."""
+    import shutil
+
+    import torch
+    from invoicebot.model import load_model
+    from invoicebot.train import recalibrate
+    from safetensors.torch import load_file
+
+    old = tmp_path / "old"
+    shutil.copytree(tiny_model, old)
+    state = load_file(str(old / "model.safetensors"))
+    torch.save(state, old / "model.pt")
+    (old / "model.safetensors").unlink()
+    card = json.loads((old / "model_card.json").read_text())
+    config = tmp_path / "train.json"
+    config.write_text(json.dumps(card["config"]))
+    new = recalibrate(config, old, progress=False)
+    assert not (old / "model.pt").exists() and new["metrics"]["val"]["documents"] > 0
+    again = load_file(str(old / "model.safetensors"))
+    assert set(again) == set(state) and all(torch.equal(again[k], v) for k, v in state.items())
+    assert load_model(old, required=True, backend="numpy").backend == "numpy"
