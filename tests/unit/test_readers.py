@@ -122,6 +122,36 @@ def test_merge_letter_spaced_leaves_ordinary_words():
     assert [x.text for x in merge_letter_spaced(far)] == ["A", "B", "C"]
 
 
+def test_letter_spacing_near_the_word_tolerance_is_joined_at_letters_not_at_spaces(tmp_path, reader_settings):
+    """Letter spacing about as wide as pdfplumber's x_tolerance broke headings at uneven places ("REMIT TANCE
+    ADVICE", "FAT TURA", "AVIS D E PAIEMENT"); the space characters between the words say where words end."""
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "spaced.pdf"
+    c = canvas.Canvas(str(path))
+    for y, size, spacing, text in ((760, 14.4, 2.9, "REMITTANCE ADVICE"), (720, 16.8, 3.4, "AVIS DE PAIEMENT"),
+                                   (680, 14.4, 3.1, "FATTURA")):
+        c.saveState()  # the character spacing (Tc) outlives the text object otherwise
+        t = c.beginText(50, y)
+        t.setFont("Helvetica-Bold", size)
+        t.setCharSpace(spacing)
+        t.textOut(text)
+        c.drawText(t)
+        c.restoreState()
+    c.setFont("Helvetica", 10)
+    c.drawString(50, 640, "Total due 1,234.56 EUR")
+    for x, word in ((50, "Invoice"), (86, "A"), (96, "B"), (106, "Total")):  # words placed apart, no space glyphs
+        c.drawString(x, 620, word)
+    c.showPage()
+    c.save()
+    doc = read_document(path, reader_settings)
+    assert _find_line(doc, "ADVICE").split() == ["REMITTANCE", "ADVICE"]
+    assert _find_line(doc, "PAIEMENT").split() == ["AVIS", "DE", "PAIEMENT"]
+    assert "FATTURA" in [w.text for w in doc.words]
+    assert _find_line(doc, "due").split() == ["Total", "due", "1,234.56", "EUR"]
+    assert _find_line(doc, "Invoice").split() == ["Invoice", "A", "B", "Total"]
+
+
 def test_join_touching_pieces_and_drop_double_drawn_words():
     from invoicebot.readers.grouping import join_touching
 

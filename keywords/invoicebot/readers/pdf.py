@@ -136,12 +136,57 @@ def text_layer_words(page: pdfplumber.page.Page) -> tuple[list[RawWord], int, fl
             width, height = height, width
     # In text-flow order the stray spaces that some generators draw over a label's first letters
     # (coolblue's "F actuurnummer:") come after the label in the stream and split nothing.
+    spaces = [c for c in chars if c["text"].isspace()]
     out = []
-    for w in _EXTRACTOR.extract_words(chars):
+    for w, _ in join_letter_spaced(list(_EXTRACTOR.iter_extract_tuples(chars)), spaces):
         out.append(
             RawWord(text=w["text"], x0=w["x0"], top=w["top"], x1=w["x1"], bottom=w["bottom"], upright=w["upright"])
         )
     return out, turn, width, height
+
+
+def _letter_gaps(chars: list[dict]) -> list[float]:
+    return [b["x0"] - a["x1"] for a, b in zip(chars, chars[1:], strict=False)]
+
+
+def _spaced_continuation(prev: tuple[dict, list[dict]], cur: tuple[dict, list[dict]], spaces: list[dict]) -> bool:
+    """Whether ``cur`` continues the letter-spaced word ``prev`` ("REMIT" "TANCE", "FAT" "TURA", "D" "E"): the
+    letters on both sides of the break stand apart by a visible, even letter spacing, the break is no wider than
+    that spacing (plus kerning), and no space character stands in it."""
+    (a, ac), (b, bc) = prev, cur
+    last, first = ac[-1], bc[0]
+    size = max(last["size"], first["size"])
+    if size <= 0 or abs(last["size"] - first["size"]) > 0.15 * size or abs(a["bottom"] - b["bottom"]) > 0.25 * size:
+        return False
+    if not (last["text"].isalpha() and first["text"].isalpha()):
+        return False
+    gap = first["x0"] - last["x1"]
+    if not 0.08 * size <= gap <= 0.45 * size:
+        return False
+    pitch = _letter_gaps(ac[-3:]) + _letter_gaps(bc[:3])  # the letter spacing on both sides of the break
+    if pitch and (min(pitch) < 0.08 * size or gap > max(pitch) + 0.12 * size):
+        return False  # ordinary letters (no spacing between them) or a break wider than the spacing
+    on_line = [s for s in spaces if abs(s["bottom"] - b["bottom"]) < 0.5 * size]
+    if not pitch and not on_line:
+        return False  # two single letters on a line drawn without space characters: words placed apart ("A" "B")
+    return not any(s["x0"] >= last["x1"] - 0.5 and s["x1"] <= first["x0"] + 0.5 for s in on_line)
+
+
+def join_letter_spaced(items: list[tuple[dict, list[dict]]], spaces: list[dict]) -> list[tuple[dict, list[dict]]]:
+    """Join the pieces of letter-spaced words.  With letter spacing near pdfplumber's ``x_tolerance`` a spaced
+    heading falls apart at uneven places ("REMIT TANCE ADVICE", "AVIS D E PAIEMENT"); the space characters that
+    the PDF draws between the words tell the word breaks from the letter breaks.  ``items``: pdfplumber's
+    (word, chars) pairs; ``spaces``: the page's space characters."""
+    out: list[tuple[dict, list[dict]]] = []
+    for word, chars in items:
+        if out and chars and out[-1][1] and _spaced_continuation(out[-1], (word, chars), spaces):
+            prev, prev_chars = out[-1]
+            merged = {**prev, "text": prev["text"] + word["text"], "x1": max(prev["x1"], word["x1"]),
+                      "top": min(prev["top"], word["top"]), "bottom": max(prev["bottom"], word["bottom"])}
+            out[-1] = (merged, prev_chars + chars)
+        else:
+            out.append((word, chars))
+    return out
 
 
 def is_usable(words: list[RawWord], settings: ReaderSettings) -> bool:

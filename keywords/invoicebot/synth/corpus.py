@@ -349,13 +349,16 @@ def build_corpus(config_path: str | Path = DEFAULT_CONFIG, out_dir: str | Path =
 
 
 def generator_fingerprint(config_path: str | Path = DEFAULT_CONFIG, n: int | None = None) -> str:
-    """What made a corpus: the generator's code, the vocabulary its labels borrow from, the config and the size.
+    """What made a corpus: the generator's code, the readers that read its documents back, the vocabulary its labels
+    borrow from, the config and the size.
 
     Stored in ``summary.json``; a corpus whose fingerprint differs was made by another version and is built again
     (``invoicebot.train.ensure_corpus``) instead of training a new model on stale documents.
     """
     h = hashlib.sha256()
-    files = sorted(Path(__file__).parent.glob("*.py")) + sorted(Path(VOCABULARY_DIR).glob("*.yaml"))
+    readers = Path(__file__).parent.parent / "readers"
+    files = (sorted(Path(__file__).parent.glob("*.py")) + sorted(readers.glob("*.py"))
+             + sorted(Path(VOCABULARY_DIR).glob("*.yaml")))
     for p in [*files, Path(config_path)]:
         h.update(p.name.encode())
         h.update(p.read_bytes() if p.is_file() else b"")
