@@ -114,8 +114,33 @@ HEADING_HEIGHT = 1.15
 TypeMatches = list[tuple[Line, list]]
 
 
+def _segment(line: Line, start: int, end: int) -> list[int]:
+    """The words of the line's segment that holds the span: the line cut at gaps wider than 1.5 times the span's
+    text height (a title printed right of the vendor's name or a banner on the same baseline is its own
+    segment)."""
+    idx = line.words_in_span(start, end)
+    if not idx:
+        return list(range(len(line.words)))
+    words = line.words
+    h = max(words[i].bbox[3] - words[i].bbox[1] for i in idx)
+    lo, hi = min(idx), max(idx)
+    while lo > 0 and words[lo].bbox[0] - words[lo - 1].bbox[2] <= 1.5 * h:
+        lo -= 1
+    while hi < len(words) - 1 and words[hi + 1].bbox[0] - words[hi].bbox[2] <= 1.5 * h:
+        hi += 1
+    return list(range(lo, hi + 1))
+
+
 def _stands_alone(line: Line, match) -> bool:
-    return len(line.text) <= len(match.phrase) + ALONE_EXTRA_CHARS
+    """The keyword makes (almost) all of its segment of the line."""
+    seg = _segment(line, match.start, match.end)
+    return sum(len(line.words[i].text) + 1 for i in seg) - 1 <= len(match.phrase) + ALONE_EXTRA_CHARS
+
+
+def _match_height(line: Line, match) -> float:
+    """The text height of the keyword's words (a large title can share its line with smaller text)."""
+    heights = sorted(line.words[i].bbox[3] - line.words[i].bbox[1] for i in line.words_in_span(match.start, match.end))
+    return heights[len(heights) // 2] if heights else line.height
 
 
 def _median_height(lines: list[Line]) -> float:
@@ -132,7 +157,7 @@ def _doc_type_scores(found: TypeMatches, median: float) -> dict[str, float]:
             w = 1.0
             if line.page == 1 and line.bbox[1] < 350:
                 w += 1.0
-            if line.height > 1.3 * median:
+            if _match_height(line, m) > 1.3 * median:
                 w += 1.5
             if _stands_alone(line, m):
                 w += 1.0
@@ -141,24 +166,23 @@ def _doc_type_scores(found: TypeMatches, median: float) -> dict[str, float]:
 
 
 def _title_type(found: TypeMatches, median: float, strict: bool = False) -> str | None:
-    """The document type its title names: the tallest line in the top 40% of page 1 that holds a type keyword
-    (the topmost of equally tall ones), and the longest keyword on it.
+    """The document type its title names: the tallest type keyword in the top 40% of page 1 (the topmost of
+    equally tall ones; the longest of equally tall ones on a line).
 
-    ``strict``: only a heading counts, a line taller than most whose keyword stands (almost) alone; not a
-    column label ("PACKING SLIP  DATE OF ISSUE  CUSTOMER NO") nor a meta line merged with a large title."""
+    ``strict``: only a heading counts, a keyword taller than most text that stands (almost) alone in its segment
+    of the line; not a column label ("PACKING SLIP  DATE OF ISSUE  CUSTOMER NO") nor a meta line merged with a large title."""
     best = None
     for line, matches in found:
         if line.page != 1 or line.bbox[1] > 400:
             continue
         if strict:
-            if line.height < HEADING_HEIGHT * median:
-                continue
-            matches = [m for m in matches if _stands_alone(line, m)]
+            matches = [m for m in matches if _match_height(line, m) >= HEADING_HEIGHT * median and _stands_alone(line, m)]
         if not matches:
             continue
-        key = (round(line.height, 1), -line.bbox[1])
+        m = max(matches, key=lambda m: (round(_match_height(line, m), 1), m.end - m.start))
+        key = (round(_match_height(line, m), 1), -line.bbox[1])
         if best is None or key > best[0]:
-            best = (key, max(matches, key=lambda m: m.end - m.start).field)
+            best = (key, m.field)
     return best[1] if best else None
 
 

@@ -236,6 +236,26 @@ def test_the_heading_decides_the_type_over_the_labels_of_the_body(vocab):
     assert classify_by_rules(build_context(doc_of(body), vocab))[0] == "invoice"  # no heading: the keywords
 
 
+def test_a_heading_beside_the_vendor_name_on_its_line_is_a_heading(vocab):
+    """A title printed right of the vendor's name (or a banner) on the same baseline: the line is mostly small
+    text, but the keyword is large and stands alone in its part of the line."""
+    body = [(50, 100 + 20 * i, f"Fattura n. {1000 + i}   Data 2024-01-0{i + 1}   10.00") for i in range(5)]
+    page = page_of(body)
+    head = [Word(t, (x, 40, x + 7 * len(t), 52), 1, "text", 1.0, -1) for t, x in (("Berfinmar", 50), ("Costruzioni", 120),
+                                                                                 ("S.n.c.", 205))]
+    head += [Word(t, (x, 30, x + 14 * len(t), 54), 1, "text", 1.0, -1) for t, x in (("NOTA", 330), ("DI", 400),
+                                                                                  ("CREDITO", 435))]
+    ctx = build_context(Document("test.pdf", "application/pdf", [Page(1, 595, 842, "text", [*head, *page.words])]), vocab)
+    assert ctx.heading_type == "credit_note" and ctx.title_type == "credit_note"
+    assert classify_by_rules(ctx) == ("credit_note", rules.TITLE_CONFIDENCE)
+    # the same words at the body's size and close together: one run of text, not a heading
+    flat = [Word(t, (x, 40, x + 7 * len(t), 52), 1, "text", 1.0, -1) for t, x in (("Berfinmar", 50), ("Costruzioni", 120),
+                                                                                 ("S.n.c.", 205), ("nota", 252),
+                                                                                 ("di", 286), ("credito", 304))]
+    ctx = build_context(Document("test.pdf", "application/pdf", [Page(1, 595, 842, "text", [*flat, *page.words])]), vocab)
+    assert ctx.heading_type is None
+
+
 def test_a_column_label_is_not_a_heading(vocab):
     rows = [(50, 60, "PACKING SLIP DATE OF ISSUE CUSTOMER NO"), (50, 80, "PS-881 2024-01-01 K-12"),
             (50, 120, "Invoice no. 5521"), (50, 140, "Total 10.00")]
