@@ -160,7 +160,14 @@ class InvoiceModel:
         if self._upgrade is None or self._numpy_documents < NUMPY_FIRST_DOCUMENTS:
             return
         upgrade, self._upgrade = self._upgrade, None
-        self.ranker = upgrade()
+        try:
+            ranker = upgrade()
+        except (ImportError, OSError, RuntimeError) as exc:  # torch missing or broken: numpy gives the same answers
+            log.warning("cannot load torch for the model in %s (%s: %s); it goes on running on numpy, slower; "
+                        "reinstall the pinned torch with `make setup`, or set INVOICEBOT_MODEL_BACKEND=numpy",
+                        self.directory, type(exc).__name__, exc)
+            return
+        self.ranker = ranker
         self._cache.clear()  # the embeddings of the other backend differ in their last digits
         log.info("the model now runs on torch (%s)", self.ranker.precision)
 

@@ -109,3 +109,25 @@ def test_backend_settings_and_legacy_weights(tmp_path, monkeypatch, model_artifa
     (folder / "model.safetensors").write_bytes(b"not a safetensors file")
     with pytest.raises(ModelNotFound, match="cannot read the weights .*model.safetensors.*invoicebot train"):
         load_model(folder, required=True, backend="numpy")
+
+
+def test_a_broken_torch_leaves_the_model_on_numpy(artifact, documents, monkeypatch, caplog):
+    """Backend auto: when torch cannot be loaded for the second document, the model says so and goes on with numpy."""
+    import logging
+
+    from invoicebot.candidates import build_context
+    from invoicebot.readers import read_document
+    from invoicebot.vocabulary import load_vocabulary
+
+    model = load_model(artifact, required=True, backend="numpy")
+
+    def broken():
+        raise ImportError("libtorch_cpu.so: cannot open shared object file")
+
+    model._upgrade = broken  # what backend auto sets, failing as a damaged torch install would
+    vocab = load_vocabulary()
+    docs = [read_document(documents.text_pdf(seed=s)) for s in (4, 6)]
+    with caplog.at_level(logging.WARNING, logger="invoicebot.model"):
+        picks = [model.extract(d, build_context(d, vocab), vocab) for d in docs]
+    assert model.backend == "numpy" and model._upgrade is None and all(isinstance(p, dict) for p in picks)
+    assert "cannot load torch for the model" in caplog.text and "INVOICEBOT_MODEL_BACKEND=numpy" in caplog.text
