@@ -172,7 +172,8 @@ def _pick_amounts(ctx: DocumentContext) -> dict[str, ExtractedField]:
         if score > best:
             best, best_combo = score, (s, t, g)
     s, t, g = best_combo
-    consistent = bool(s and t and g) and abs(
+    # the confidence bonus, like the score's, only where the sum is the document's own (not one VAT rate's row)
+    consistent = bool(s and t and g) and id(g) not in per_rate and id(s) not in per_rate and abs(
         Decimal(s.candidate.value) + Decimal(t.candidate.value) - Decimal(g.candidate.value)
     ) <= Decimal("0.01")
     for name, x in (("subtotal_amount", s), ("tax_amount", t), ("total_amount", g)):

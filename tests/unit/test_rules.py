@@ -256,6 +256,29 @@ def test_a_heading_beside_the_vendor_name_on_its_line_is_a_heading(vocab):
     assert ctx.heading_type is None
 
 
+def test_one_rate_row_of_a_vat_breakdown_gets_no_bonus_for_adding_up(vocab):
+    """Net + VAT = gross holds in every row of a VAT breakdown, so it says nothing about the document's totals: the
+    rows' amounts keep the confidence of their labels (the pick's score had no bonus either), while a totals block
+    that adds up gets one."""
+    rows = [(50, 60, "Invoice no. 4711"), (50, 80, "Date 2024-03-01"),
+            (50, 200, "VAT rate    Net amount     VAT amount     Total"),
+            (50, 215, "19%         100.00         19.00          119.00"),
+            (50, 230, "7%          50.00          3.50           53.50")]
+    ctx = build_context(doc_of(rows), vocab)
+    fields = rules.extract_fields(ctx, vocab)
+    for name in ("subtotal_amount", "total_amount"):
+        best = rules._ranked(ctx, name)[0]
+        assert rules._one_rate_of_several(best, ctx)
+        assert fields[name].value == best.candidate.value
+        assert fields[name].confidence == rules._field(best).confidence
+    totals = [(50, 60, "Invoice no. 4711"), (50, 200, "Net amount 100.00"), (50, 215, "VAT 19.00"),
+              (50, 230, "Total 119.00")]
+    ctx = build_context(doc_of(totals), vocab)
+    fields = rules.extract_fields(ctx, vocab)
+    best = rules._ranked(ctx, "total_amount")[0]
+    assert fields["total_amount"].confidence == round(min(0.99, rules._field(best).confidence + 0.1), 3)
+
+
 def test_a_column_label_is_not_a_heading(vocab):
     rows = [(50, 60, "PACKING SLIP DATE OF ISSUE CUSTOMER NO"), (50, 80, "PS-881 2024-01-01 K-12"),
             (50, 120, "Invoice no. 5521"), (50, 140, "Total 10.00")]
