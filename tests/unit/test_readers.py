@@ -377,3 +377,16 @@ def test_bench_measures_engine_beside_floor(documents, reader_settings):
     assert len(calls) == 4  # one warm-up and one timed run per document
     table = format_table(result)
     assert table.splitlines()[2].split()[:3] == ["text", "2", "3"]
+
+
+def test_page_chars_are_pdfplumbers_chars(documents):
+    """The reader's own conversion of the page layout gives what ``page.chars`` gives, for the keys it reads."""
+    import pdfplumber
+    from invoicebot.readers.pdf import page_chars
+
+    keys = ("text", "x0", "x1", "top", "bottom", "doctop", "upright", "size", "matrix")
+    for pdf_path in (documents.text_pdf(seed=3, pages=2), documents.spaced_pdf()):
+        with pdfplumber.open(pdf_path) as pdf:
+            for page in pdf.pages:
+                mine = [{k: c[k] for k in keys} for c in page_chars(page)]
+                assert mine and mine == [{k: c[k] for k in keys} for c in page.chars]
