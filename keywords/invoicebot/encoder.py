@@ -29,11 +29,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .encoder_config import PRECISIONS, EncoderConfig
+from .encoder_config import PRECISIONS, WEIGHTS_FILE, EncoderConfig
 from .errors import ModelNotFound
 from .wordpiece import WordPieceTokenizer, load_tokenizer
-
-WEIGHTS_FILE = "model.safetensors"
 
 
 class EncoderOutput(NamedTuple):

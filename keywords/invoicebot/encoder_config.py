@@ -10,6 +10,8 @@ from pathlib import Path
 from .errors import ModelNotFound
 
 CONFIG_FILE = "config.json"
+#: the weights beside ``config.json``: the base model's, and a trained artifact's (read by both backends)
+WEIGHTS_FILE = "model.safetensors"
 #: the precisions the torch encoder runs at prediction (``BertEncoder.for_inference``)
 PRECISIONS = ("float32", "bfloat16", "int8")
 

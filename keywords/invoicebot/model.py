@@ -31,9 +31,9 @@ import numpy as np
 from . import features as F
 from .candidates import DocumentContext
 from .combine import combine
-from .encoder_config import PRECISIONS, EncoderConfig
+from .encoder_config import PRECISIONS, WEIGHTS_FILE, EncoderConfig
 from .errors import ConfigError, ModelNotFound
-from .npnet import WEIGHTS_FILE, NumpyRanker, read_weights, softmax
+from .npnet import NumpyRanker, read_weights, softmax
 from .schema import DOCUMENT_TYPES, Document, ExtractedField
 from .validate import iban_is_valid
 from .wordpiece import WordPieceTokenizer

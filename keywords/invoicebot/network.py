@@ -24,7 +24,7 @@ from torch import nn
 from . import features as F
 from .encoder import BertEncoder, load_encoder_artifact
 from .encoder import build_encoder as _build_encoder
-from .errors import ConfigError, ModelNotFound
+from .errors import ModelNotFound
 from .schema import DOCUMENT_TYPES
 
 
@@ -147,11 +147,7 @@ def load_torch_ranker(weights: Path | dict, tok_dir: Path, cfg, precision: str, 
         raise ModelNotFound(f"{source} do not fit the model its card describes ({str(exc).splitlines()[0]}); "
                             "rebuild it with `invoicebot train` (or `make model`)") from exc
     net.eval()
-    try:
-        net.encoder.for_inference(precision)
-    except ValueError as exc:
-        raise ConfigError(f"cannot load the model in {tok_dir.parent}: {exc}; set INVOICEBOT_MODEL_PRECISION to auto, "
-                          "float32, bfloat16 or int8") from exc
+    net.encoder.for_inference(precision)  # ``model.load_model`` has checked the precision's name
     return TorchRanker(net, threads)
 
 

@@ -22,9 +22,6 @@ from . import features as F
 from .encoder_config import EncoderConfig
 from .errors import ModelNotFound
 
-#: the artifact's weights, read by both backends
-WEIGHTS_FILE = "model.safetensors"
-
 
 def _erf(x: np.ndarray) -> np.ndarray:
     """erf to about 1e-7 (Abramowitz and Stegun 7.1.26 gives 1.5e-7; float32 rounding is of the same order)."""
@@ -64,7 +61,7 @@ def read_weights(path: str | Path) -> dict[str, np.ndarray]:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelNotFound(f"cannot read the weights {path}: {exc}; rebuild the model with `invoicebot train`") from exc
-    return {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in state.items()}
+    return {k: v.astype(np.float32, copy=False) if v.dtype.kind == "f" else v for k, v in state.items()}
 
 
 class NumpyRanker:
@@ -155,4 +152,4 @@ class NumpyRanker:
         return logits.astype(np.float32, copy=False), doc_logits.astype(np.float32, copy=False)
 
 
-__all__ = ["WEIGHTS_FILE", "NumpyRanker", "gelu", "layer_norm", "read_weights", "softmax"]
+__all__ = ["NumpyRanker", "gelu", "layer_norm", "read_weights", "softmax"]

@@ -29,10 +29,11 @@ from torch import nn
 from . import features as F
 from .candidates import build_context
 from .config import MODELS_DIR, PROJECT_ROOT
+from .encoder_config import WEIGHTS_FILE
 from .evaluate import Report, canonical, score_document
 from .model import LEGACY_WEIGHTS_FILE, InvoiceModel, ModelConfig, decode, load_tokenizer, pick_field, pick_type
 from .network import CandidateRanker, TorchRanker, build_encoder, save_weights, tokenize
-from .npnet import WEIGHTS_FILE, softmax
+from .npnet import softmax
 from .pipeline import TYPE_TRUSTED_FROM, process_context, restrict_to_document_type
 from .rules import classify_by_rules
 from .schema import DOCUMENT_TYPES, Document

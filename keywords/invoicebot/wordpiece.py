@@ -19,7 +19,8 @@ TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 
 
 class WordPieceTokenizer:
-    """``tokenizers``' WordPiece tokenizer from ``tokenizer.json``: truncates, pads and returns tensors."""
+    """``tokenizers``' WordPiece tokenizer from ``tokenizer.json``: truncates and pads; numpy arrays (``encode``) or
+    torch tensors (``tokenize``)."""
 
     def __init__(self, tokenizer, folder: Path | None = None):
         self._tok = tokenizer
