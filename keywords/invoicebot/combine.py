@@ -5,6 +5,7 @@ document decide between its picks and the rules' picks, the same way for every v
 
 - **arithmetic**: when the model's subtotal, tax and total do not add up and the rules' do, the
   rules' three amounts are taken (the sum is evidence the model cannot see candidate by candidate);
+  where the tax picked is one rate's row of a breakdown and no total tax is printed, there is no tax;
 - **company names end at their legal form** ("Free SAS au capital de ..." is "Free SAS");
 - **the vendor's address** is read under or after the vendor name that was chosen, over several
   lines (``rules.vendor_address``), when it can be found there.
@@ -31,6 +32,29 @@ def adds_up(fields: dict[str, ExtractedField]) -> bool | None:
     return abs(sub + tax - tot) <= Decimal("0.01")
 
 
+def one_rate_of_several(fields: dict[str, ExtractedField], ctx: DocumentContext) -> bool:
+    """True when the tax picked is one rate's share of a breakdown and the document prints no total tax: the
+    subtotal and total do not add up with it, and the distinct amounts labelled as tax that are below the gap
+    between them (two rates or more, the picked one among them) add up to that gap."""
+    try:
+        sub, tax, tot = (Decimal(str(fields[n].value)) for n in AMOUNTS)
+    except (KeyError, InvalidOperation, TypeError):
+        return False
+    gap = tot - sub
+    if gap <= 0 or abs(sub + tax - tot) <= Decimal("0.01"):
+        return False
+    shares = set()
+    for c in ctx.by_kind("amount"):
+        if any(h.field == "tax_amount" for h in c.labels):
+            try:
+                value = Decimal(c.value)
+            except InvalidOperation:
+                continue
+            if 0 < value < gap:
+                shares.add(value)
+    return tax in shares and len(shares) >= 2 and abs(sum(shares) - gap) <= Decimal("0.01") * len(shares)
+
+
 def combine(picked: dict[str, ExtractedField], ruled: dict[str, ExtractedField], ctx: DocumentContext,
             vocab) -> dict[str, ExtractedField]:
     """The model's fields (with the rules already filling in per the model's strategies), checked against the
@@ -39,6 +63,8 @@ def combine(picked: dict[str, ExtractedField], ruled: dict[str, ExtractedField],
     if adds_up(out) is False and adds_up(ruled):
         for name in AMOUNTS:
             out[name] = ruled[name]
+    if one_rate_of_several(out, ctx):  # better no tax than one rate's share of it
+        del out["tax_amount"]
     for name in ("vendor_name", "customer_name"):
         f = out.get(name)
         if f is None or not f.value:

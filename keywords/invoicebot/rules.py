@@ -405,10 +405,12 @@ _PART_SEP = re.compile(r"\s+[·|•]\s+|\s+[-–—]\s+")
 
 
 def _address_part(vocab, text: str) -> bool:
-    """A piece of an address: words and some digits, no label, no phone, mail or web address."""
+    """A piece of an address: words and some digits, no label, no phone, mail or web address, not a heading
+    such as "RECHNUNGSKOPIE" standing under the letterhead."""
     text = text.strip(" ,;")
     return (bool(text) and len(text) <= 60 and any(ch.isalpha() for ch in text) and not _ADDRESS_STOP.search(text)
-            and not _LONG_NUMBER.search(text) and not vocab.match_labels(text) and not legal_form_span(vocab, text))
+            and not _LONG_NUMBER.search(text) and not vocab.match_labels(text) and not legal_form_span(vocab, text)
+            and not any(m.start == 0 and m.end >= len(text.rstrip(" .:")) for m in vocab.match_doc_types(text)))
 
 
 def _address(parts: list[str], page: int, bbox, confidence: float) -> ExtractedField | None:
@@ -468,23 +470,23 @@ def _address_below(ctx: DocumentContext, vocab, page: int, box) -> ExtractedFiel
 
 
 def vendor_address(ctx: DocumentContext, vocab, vendor: ExtractedField | None) -> ExtractedField | None:
-    """The vendor's postal address, over one or more lines: under the vendor's name, or after it on a line."""
+    """The vendor's postal address, over one or more lines: under the vendor's name, under the same name
+    elsewhere (the letterhead, when the footer or the payee line gave the name), or after it on a line.
+
+    The block under a name comes before the one-line form: the block's lines tell where the address's parts
+    end, where a footer's "Road Ahmedabad - 858099 Gujarat" leaves a dash that may be a separator or not."""
     if vendor is None or not vendor.value:
         return None
     if vendor.bbox is not None and vendor.page is not None:
         found = _address_below(ctx, vocab, vendor.page, vendor.bbox)
         if found:
             return found
-    found = _address_inline(ctx, vocab, vendor.value)
-    if found:
-        return found
-    # the name elsewhere (a letterhead when the footer gave it)
     for c in ctx.by_kind("name"):
         if c.value.casefold().rstrip(".") == vendor.value.casefold().rstrip(".") and c.bbox != vendor.bbox:
             found = _address_below(ctx, vocab, c.page, c.bbox)
             if found:
                 return found
-    return None
+    return _address_inline(ctx, vocab, vendor.value)
 
 
 def extract_fields(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:

@@ -44,6 +44,27 @@ def test_the_rules_amounts_win_when_only_they_add_up():
     assert combine(good, {**rules, "subtotal_amount": f("19.00"), "tax_amount": f("100.00")}, CTX, VOCAB) == good
 
 
+def test_the_letterhead_gives_the_address_when_the_vendor_was_read_in_the_footer():
+    ctx = build_context(_doc(["Kalitekix Labs Pvt. Ltd.", "162 Garten Road", "Ahmedabad - 858099", "Invoice 77",
+                              "Kalitekix Labs Pvt. Ltd. · 162 Garten Road Ahmedabad - 858099"]), VOCAB)
+    footer = ctx.lines[4].bbox
+    out = combine({"vendor_name": f("Kalitekix Labs Pvt. Ltd.", page=1, bbox=(footer[0], footer[1], footer[0] + 140,
+                                                                            footer[3]))}, {}, ctx, VOCAB)
+    assert out["vendor_address"].value == "162 Garten Road, Ahmedabad - 858099"
+
+
+def test_one_rate_of_a_tax_breakdown_is_no_tax_amount():
+    ctx = build_context(_doc(["Summe netto: 1708,74", "MwSt. 19% 34,78", "MwSt. 7% 106,80", "Summe: 1850,32"]), VOCAB)
+    picked = {"subtotal_amount": f("1708.74"), "tax_amount": f("34.78"), "total_amount": f("1850.32")}
+    out = combine(picked, {}, ctx, VOCAB)
+    assert "tax_amount" not in out and out["total_amount"].value == "1850.32"
+    one_rate = build_context(_doc(["Summe netto: 1708,74", "MwSt. 19% 34,78", "Versand 106,80", "Summe: 1850,32"]),
+                             VOCAB)
+    assert combine(picked, {}, one_rate, VOCAB)["tax_amount"].value == "34.78"  # no other tax row explains the gap
+    printed = {**picked, "tax_amount": f("141.58")}
+    assert combine(printed, {}, ctx, VOCAB)["tax_amount"].value == "141.58"
+
+
 def test_company_names_end_at_their_legal_form_and_the_address_follows_the_vendor():
     out = combine({"vendor_name": f("Northwind Supplies Ltd iov", 0.8, page=1, bbox=(50.0, 60.0, 200.0, 72.0)),
                    "customer_name": f("Acme GmbH")}, {}, CTX, VOCAB)

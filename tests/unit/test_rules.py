@@ -198,6 +198,21 @@ def test_the_vendor_address_spans_the_lines_under_the_name(vocab):
     assert fields["vendor_address"] == "4 Harbour Road, Leeds LS1 4AB"
 
 
+def test_the_letterhead_block_gives_the_address_before_a_footer_line(vocab):
+    fields, _ = extract(
+        vocab,
+        [
+            (50, 40, "Kalitekix Labs Pvt. Ltd."),
+            (50, 55, "162 Garten Road"),
+            (50, 70, "Ahmedabad - 858099"),
+            (50, 85, "RECHNUNGSKOPIE"),
+            (50, 200, "Invoice # 77-2024"),
+            (50, 800, "Kalitekix Labs Pvt. Ltd. · 162 Garten Road Ahmedabad - 858099 Gujarat"),
+        ],
+    )
+    assert fields["vendor_address"] == "162 Garten Road, Ahmedabad - 858099"  # the heading under it is no part
+
+
 def test_the_vendor_address_follows_the_name_in_a_footer(vocab):
     fields, _ = extract(
         vocab,

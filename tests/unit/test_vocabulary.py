@@ -119,7 +119,7 @@ def test_confusable_labels_are_other_labels(voc):
     assert voc.label_fields("Order number") == ["order_number"]
     assert voc.label_fields("Orderdatum") == ["order_date"]
     assert voc.label_fields("Rechnungsnummer:") == ["invoice_number"]
-    assert voc.label_fields("Bestellnummer Nr.") == ["order_number"]  # trailing number mark dropped
+    assert voc.label_fields("Auftragsnummer Nr.") == ["order_number"]  # trailing number mark dropped
     assert voc.label_fields("PO") == ["po_number"]
     assert voc.label_fields("po") == []  # case-sensitive abbreviation
     assert voc.label_fields("Nonsense words") == []
