@@ -25,6 +25,9 @@ _AMOUNT_RE = re.compile(
     r"(?<![\w/.,-])\(?-?\s?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+,\d{2}|(?:\d{1,3}(?:[.,'\u2019]\d{3})+|\d+)(?:[.,]\d{1,2})?)"
     r"\)?-?(?![\w/]|[.,]\d)"
 )
+_CURRENCY_DOT = re.compile(r"\b(?:Rs|Rp|SFr|Fr|Tk|Dhs)\.(?=\d)")
+#: ten digits and more without a thousands separator: an account, phone or order number, never an amount
+_LONG_DIGIT_RUN = re.compile(r"\d{10}")
 _ID_RE = re.compile(r"#?\s?[A-Za-z0-9][A-Za-z0-9_/.\-]*[A-Za-z0-9]")
 _HAS_DIGIT = re.compile(r"\d")
 _PART_SEP = re.compile(r"\s+[·|•]\s+")
@@ -225,11 +228,16 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
                 continue
             candidates.append(_make(lines, i, "date", m.value.isoformat(), m.start, m.end))
             claimed.append((m.start, m.end))
-        for m in _AMOUNT_RE.finditer(line.text):
+        # "Rs.15,683.62": the dot of a currency's abbreviation is no decimal point of the amount after it (same
+        # length, so the spans stay those of the line)
+        amount_text = _CURRENCY_DOT.sub(lambda c: c.group(0)[:-1] + " ", line.text)
+        for m in _AMOUNT_RE.finditer(amount_text):
             s, e = m.start(), m.end()
             if _overlaps(claimed, s, e) or _PERCENT_AFTER.match(line.text[e:]):
                 continue
             raw = m.group(0).strip()
+            if _LONG_DIGIT_RUN.search(raw):  # "Account No. 19510179096414", a customer's PO 4568829124: no amounts
+                continue
             amount = normalize.parse_amount(raw, decimal_separator=decimal_separator)
             if amount is None:
                 continue

@@ -198,6 +198,13 @@ def test_the_vendor_address_spans_the_lines_under_the_name(vocab):
     assert fields["vendor_address"] == "4 Harbour Road, Leeds LS1 4AB"
 
 
+def test_a_long_run_of_digits_is_no_amount(vocab):
+    fields, ctx = extract(vocab, [(50, 100, "Total due Rs.15,683.62"),
+                                  (50, 120, "Bank name HDFC Bank Account No. 19510179096414 Order 4568829124 Qty 123456789")])
+    assert fields["total_amount"] == "15683.62"
+    assert sorted(c.value for c in ctx.by_kind("amount")) == ["123456789.00", "15683.62"]
+
+
 def test_the_letterhead_block_gives_the_address_before_a_footer_line(vocab):
     fields, _ = extract(
         vocab,
