@@ -265,9 +265,14 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
             if first_label is not None:  # "Example S.r.l. Coordinate bancarie: ..." -> also what comes before the label
                 pieces.append((s0, first_label))
             wrapped = None  # a label's value that runs to the end of the line may go on at the start of the next
+            seps = [s0 + m.start() for m in _PART_SEP.finditer(seg.text)]
             for cut in cuts:
                 end = s0 + len(seg.text)
                 pieces.append((cut, end))
+                # "Terms: Binnen 7 dagen na factuurdatum | Currency: EUR": the value ends at the separator too
+                sep = min([x for x in seps if x > cut] + [end])
+                if sep < end:
+                    pieces.append((cut, sep))
                 nxt = min([st for st in starts if st >= cut] + [end])
                 if nxt < end:
                     pieces.append((cut, nxt))

@@ -221,6 +221,12 @@ class InvoiceModel:
     def extract(self, doc: Document, ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
         feats, probs, _ = self._run(ctx, vocab)
         fields = decode(feats, probs, self.thresholds, ctx)
+        if "invoice_number" in fields:
+            doc_type, conf = self.classify(doc, ctx, vocab)
+            own = credit_note_number(feats, probs, self.thresholds, vocab) if doc_type == "credit_note" and \
+                conf >= self.card.get("type_trusted_from", 0.8) else None
+            if own is not None:
+                fields["invoice_number"] = own
         if not self.strategies:
             return fields
         ruled = feats.rule_fields
@@ -293,6 +299,22 @@ def _vote(col: np.ndarray, cands: list, top: int) -> list[tuple[float, int]]:
         groups[key] = (miss * (1.0 - v), first)
     ranked = sorted(((1.0 - miss, i) for miss, i in groups.values()), reverse=True)
     return ranked[:top]
+
+
+def credit_note_number(feats: F.DocFeatures, probs: np.ndarray, thresholds: dict[str, float], vocab) -> ExtractedField | None:
+    """On a credit note, its own number: of the likely document numbers, the first one labelled as a credit note's
+    ("Credit memo #", "Nota di credito n.") rather than the invoice's it corrects ("Invoice No."); None where no
+    likely one is so labelled."""
+    j = F.MODEL_FIELDS.index("invoice_number")
+    for p, i in _vote(probs[:, j], feats.candidates, 3):
+        if p < thresholds.get("invoice_number", 0.5):
+            break
+        c = feats.candidates[i]
+        near = min(c.left or c.above, key=lambda h: h.distance, default=None)  # its own label, not its neighbours'
+        if near is not None and near.field == "invoice_number" and any(
+                m.field == "credit_note" for m in vocab.match_doc_types(near.phrase)):
+            return _ef(c, p)
+    return None
 
 
 def decode(feats: F.DocFeatures, probs: np.ndarray, thresholds: dict[str, float], ctx: DocumentContext,

@@ -86,3 +86,21 @@ def test_occurrences_of_one_value_vote_together():
     ranked = _vote(np.array([0.7, 0.5, 0.45, 0.01], dtype=np.float32), cands, top=3)
     assert [i for _, i in ranked] == [1, 0]  # "Acme" is below the floor and takes no part
     assert abs(ranked[0][0] - (1 - 0.5 * 0.55)) < 1e-6 and abs(ranked[1][0] - 0.7) < 1e-6
+
+
+def test_a_credit_note_keeps_its_own_number_not_the_invoice_it_corrects():
+    import numpy as np
+    from invoicebot import features as F
+    from invoicebot.model import credit_note_number
+
+    ctx = build_context(_doc(["NOTA DI CREDITO", "Nota di credito n.: NC-2019-6215", "Numero fattura: 19-91068"]), VOCAB)
+    feats = F.featurize(ctx, VOCAB)
+    probs = np.zeros((len(feats.candidates), len(F.MODEL_FIELDS)), dtype=np.float32)
+    j = F.MODEL_FIELDS.index("invoice_number")
+    index = {c.value: i for i, c in enumerate(feats.candidates)}
+    probs[index["19-91068"], j], probs[index["NC-2019-6215"], j] = 0.99, 0.9
+    own = credit_note_number(feats, probs, {"invoice_number": 0.5}, VOCAB)
+    assert own is not None and own.value == "NC-2019-6215"
+    assert credit_note_number(feats, probs, {"invoice_number": 0.95}, VOCAB) is None  # not likely enough
+    probs[index["NC-2019-6215"], j] = 0.0
+    assert credit_note_number(feats, probs, {"invoice_number": 0.5}, VOCAB) is None  # only the invoice's number

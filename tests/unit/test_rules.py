@@ -329,3 +329,9 @@ def test_a_value_wrapped_onto_the_next_line_is_a_candidate_too():
     assert "Net 14 days" not in [c.value for c in build_context(_rows_doc(apart), vocab).candidates]
     wide = [(50.0, "Terms of payment Net"), (50.0, "14 days and then a lot more words running far to the right")]
     assert not any(c.value.startswith("Net 14") for c in build_context(_rows_doc(wide), vocab).candidates)
+
+
+def test_a_labelled_value_also_ends_at_a_part_separator(vocab):
+    _, ctx = extract(vocab, [(50, 100, "Klantnr.: K-99337 | Betalingsvoorwaarden: Binnen 7 dagen na factuurdatum | Munt: EUR")])
+    names = {c.value for c in ctx.by_kind("name")}
+    assert "Binnen 7 dagen na factuurdatum" in names
