@@ -356,6 +356,14 @@ def legal_form_span(vocab: Vocabulary, text: str) -> tuple[int, int] | None:
     return None
 
 
+_SLOGAN = re.compile(r"!|^(?:[^\W\d_]{3,}\.\s+){2,}[^\W\d_]{3,}\.?$")
+
+
+def is_slogan(text: str) -> bool:
+    """A banner line rather than a party's name: "Now open on Saturdays!", "Fast. Reliable. Local." """
+    return bool(_SLOGAN.search(text.strip()))
+
+
 def _overlaps(spans, s, e) -> bool:
     return any(s < b and e > a for a, b in spans)
 

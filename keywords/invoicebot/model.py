@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import features as F
-from .candidates import DocumentContext
+from .candidates import DocumentContext, is_slogan
 from .combine import combine
 from .encoder_config import PRECISIONS, WEIGHTS_FILE, EncoderConfig
 from .errors import ConfigError, ModelNotFound
@@ -269,6 +269,9 @@ def _ef(c, p: float, source: str = "model") -> ExtractedField:
     return ExtractedField(value=c.value, confidence=round(float(p), 3), page=c.page, bbox=c.bbox, raw=c.raw, source=source)
 
 
+#: the fields that name a party, where a banner line ("Now open on Saturdays!") is never the answer
+PARTY_FIELDS = frozenset({"vendor_name", "customer_name"})
+
 #: how many of a field's best candidates take part in the vote by value
 VOTERS = 12
 
@@ -349,7 +352,8 @@ def decode(feats: F.DocFeatures, probs: np.ndarray, thresholds: dict[str, float]
     for name in F.MODEL_FIELDS:
         pick = chosen_amounts.get(name, "unset")
         if pick == "unset":
-            pick = next(((p, i) for p, i in ranked.get(name, []) if i not in used or F.KIND_OF_FIELD[name] == "amount"), None)
+            pick = next(((p, i) for p, i in ranked.get(name, []) if (i not in used or F.KIND_OF_FIELD[name] == "amount")
+                         and not (name in PARTY_FIELDS and is_slogan(cands[i].value))), None)
         if pick is None:
             continue
         p, i = pick

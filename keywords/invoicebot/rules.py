@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from . import normalize
-from .candidates import Candidate, DocumentContext, LabelHit, legal_form_span
+from .candidates import Candidate, DocumentContext, LabelHit, is_slogan, legal_form_span
 from .layout import split_segments, x_overlap
 from .schema import AMOUNT_FIELDS, DATE_FIELDS, ExtractedField, field_kind
 
@@ -347,7 +347,7 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
     scored: list[tuple[float, Candidate, str]] = []
     for c in names:
         text = strip_doc_type_words(vocab, c.value).strip(" .:;,-|*")
-        if not text or sum(ch.isalpha() for ch in text) < 3 or vocab.label_fields(text):
+        if not text or sum(ch.isalpha() for ch in text) < 3 or vocab.label_fields(text) or is_slogan(text):
             continue  # nothing left, or the text is itself a label ("Factuuradres")
         s, hit = label_score(c, "vendor_name", ctx)
         near = _nearest(c.left) or _nearest(c.above)

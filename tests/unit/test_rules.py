@@ -335,3 +335,13 @@ def test_a_labelled_value_also_ends_at_a_part_separator(vocab):
     _, ctx = extract(vocab, [(50, 100, "Klantnr.: K-99337 | Betalingsvoorwaarden: Binnen 7 dagen na factuurdatum | Munt: EUR")])
     names = {c.value for c in ctx.by_kind("name")}
     assert "Binnen 7 dagen na factuurdatum" in names
+
+
+def test_a_banner_line_is_no_vendor(vocab):
+    from invoicebot.candidates import is_slogan
+
+    assert is_slogan("Now open on Saturdays!") and is_slogan("Fast. Reliable. Local.")
+    assert not is_slogan("J. P. Morgan") and not is_slogan("Kalitekix Labs, Pvt. Ltd.")
+    fields, _ = extract(vocab, [(50, 40, "Now open on Saturdays!"), (50, 100, "Invoice # 77-2024"),
+                                (50, 120, "Thank you for your business")])
+    assert "vendor_name" not in fields  # the vendor is in the logo only: better none than the banner
