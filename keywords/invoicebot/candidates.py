@@ -30,7 +30,7 @@ _CURRENCY_DOT = re.compile(r"\b(?:Rs|Rp|SFr|Fr|Tk|Dhs)\.(?=\d)")
 _LONG_DIGIT_RUN = re.compile(r"\d{10}")
 _ID_RE = re.compile(r"#?\s?[A-Za-z0-9][A-Za-z0-9_/.\-]*[A-Za-z0-9]")
 _HAS_DIGIT = re.compile(r"\d")
-_PART_SEP = re.compile(r"\s+[·|•]\s+")
+_PART_SEP = re.compile(r"\s+[·|•*]\s+")  # "*": a middle dot as OCR reads it
 _SWISS_UID = re.compile(r"\bCHE[-\s]?\d{3}\.\d{3}\.\d{3}\s(?:MWST|TVA|IVA)\b")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _PERCENT_AFTER = re.compile(r"^\s?%")
@@ -357,11 +357,30 @@ def legal_form_span(vocab: Vocabulary, text: str) -> tuple[int, int] | None:
 
 
 _SLOGAN = re.compile(r"!|^(?:[^\W\d_]{3,}\.\s+){2,}[^\W\d_]{3,}\.?$")
+_ENDS_WITH_NUMBER = re.compile(r"[\s,]\d+[A-Za-z]?(?:[/-]\d+)?\.?$")
 
 
 def is_slogan(text: str) -> bool:
     """A banner line rather than a party's name: "Now open on Saturdays!", "Fast. Reliable. Local." """
     return bool(_SLOGAN.search(text.strip()))
+
+
+def item_rows(ctx: DocumentContext) -> frozenset[int]:
+    """The lines that hold two amounts with decimals or more ("1,50 32,97 49,46"): item rows and totals, where no
+    party's name stands.  House numbers and postcodes are whole numbers and do not count."""
+    def make():
+        counts: dict[int, int] = {}
+        for c in ctx.candidates:
+            if c.kind == "amount" and c.features.get("has_decimals"):
+                counts[c.line] = counts.get(c.line, 0) + 1
+        return frozenset(i for i, n in counts.items() if n >= 2)
+    return ctx.memo("item_rows", make)
+
+
+def unlikely_party(text: str) -> bool:
+    """Not a vendor's or customer's name: a banner line, or a line that ends in a number as a street ("Viale
+    Church, 35", "al. Oakowa 151/14") or a product line ("Cloud Storage 56137") does."""
+    return is_slogan(text) or bool(_ENDS_WITH_NUMBER.search(text.strip()))
 
 
 def _overlaps(spans, s, e) -> bool:

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import features as F
-from .candidates import DocumentContext, is_slogan
+from .candidates import DocumentContext, item_rows, unlikely_party
 from .combine import combine
 from .encoder_config import PRECISIONS, WEIGHTS_FILE, EncoderConfig
 from .errors import ConfigError, ModelNotFound
@@ -353,7 +353,8 @@ def decode(feats: F.DocFeatures, probs: np.ndarray, thresholds: dict[str, float]
         pick = chosen_amounts.get(name, "unset")
         if pick == "unset":
             pick = next(((p, i) for p, i in ranked.get(name, []) if (i not in used or F.KIND_OF_FIELD[name] == "amount")
-                         and not (name in PARTY_FIELDS and is_slogan(cands[i].value))), None)
+                         and not (name in PARTY_FIELDS and (unlikely_party(cands[i].value)
+                                                            or cands[i].line in item_rows(ctx)))), None)
         if pick is None:
             continue
         p, i = pick

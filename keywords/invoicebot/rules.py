@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from . import normalize
-from .candidates import Candidate, DocumentContext, LabelHit, is_slogan, legal_form_span
+from .candidates import Candidate, DocumentContext, LabelHit, item_rows, legal_form_span, unlikely_party
 from .layout import split_segments, x_overlap
 from .schema import AMOUNT_FIELDS, DATE_FIELDS, ExtractedField, field_kind
 
@@ -347,8 +347,9 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
     scored: list[tuple[float, Candidate, str]] = []
     for c in names:
         text = strip_doc_type_words(vocab, c.value).strip(" .:;,-|*")
-        if not text or sum(ch.isalpha() for ch in text) < 3 or vocab.label_fields(text) or is_slogan(text):
-            continue  # nothing left, or the text is itself a label ("Factuuradres")
+        if (not text or sum(ch.isalpha() for ch in text) < 3 or vocab.label_fields(text) or unlikely_party(text)
+                or c.line in item_rows(ctx)):
+            continue  # nothing left, the text is itself a label ("Factuuradres"), a banner or an item row
         s, hit = label_score(c, "vendor_name", ctx)
         near = _nearest(c.left) or _nearest(c.above)
         owned_elsewhere = bool(near) and not any(h.field == "vendor_name" and h.kind == "field" for h in near)
@@ -401,7 +402,7 @@ def _cut_company(text: str, legal: tuple[int, int]) -> str:
 _ADDRESS_STOP = re.compile(r"@|www\.|https?://|\b(?:tel|phone|fax|mob|mobile|telefon|t[ée]l[ée]phone)\b|^\+?\(?\d[\d ()/-]{7,}$",
                            re.IGNORECASE)
 _LONG_NUMBER = re.compile(r"\d{7}|[A-Z]{2}\d{2}[ ]?[A-Z0-9]{4}")  # registration and phone numbers, IBANs
-_PART_SEP = re.compile(r"\s+[·|•]\s+|\s+[-–—]\s+")
+_PART_SEP = re.compile(r"\s+[·|•*]\s+|\s+[-–—]\s+")  # "*": a middle dot as OCR reads it
 
 
 def _address_part(vocab, text: str) -> bool:
@@ -432,7 +433,7 @@ def _address_inline(ctx: DocumentContext, vocab, name: str) -> ExtractedField | 
             if k < 0:
                 continue
             rest = text[k + len(key):]
-            m = re.match(r"\.?\s*(?:[·|•,:]|[-–—]\s)\s*", rest)
+            m = re.match(r"\.?\s*(?:[·|•,:]|[-–—*]\s)\s*", rest)
             if not m:
                 continue
             parts = []

@@ -338,10 +338,15 @@ def test_a_labelled_value_also_ends_at_a_part_separator(vocab):
 
 
 def test_a_banner_line_is_no_vendor(vocab):
-    from invoicebot.candidates import is_slogan
+    from invoicebot.candidates import is_slogan, item_rows, unlikely_party
 
     assert is_slogan("Now open on Saturdays!") and is_slogan("Fast. Reliable. Local.")
     assert not is_slogan("J. P. Morgan") and not is_slogan("Kalitekix Labs, Pvt. Ltd.")
+    assert unlikely_party("Viale Church, 35") and unlikely_party("al. Oakowa 151/14")  # streets
+    assert not unlikely_party("Teck 2000 GmbH") and not unlikely_party("Pier 1 Imports")
+    fields, ctx = extract(vocab, [(50, 40, "E103560 SX Flyer SAECO 0,00 21 % 1 PCS 0,00"), (50, 100, "Invoice # 77"),
+                                  (50, 120, "Mapleplein 66")])
+    assert "vendor_name" not in fields and item_rows(ctx) == {0}  # an item row, a street: no vendor
     fields, _ = extract(vocab, [(50, 40, "Now open on Saturdays!"), (50, 100, "Invoice # 77-2024"),
                                 (50, 120, "Thank you for your business")])
     assert "vendor_name" not in fields  # the vendor is in the logo only: better none than the banner
