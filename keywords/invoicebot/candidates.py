@@ -25,6 +25,7 @@ _AMOUNT_RE = re.compile(
     r"(?<![\w/.,-])\(?-?\s?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+,\d{2}|(?:\d{1,3}(?:[.,'\u2019]\d{3})+|\d+)(?:[.,]\d{1,2})?)"
     r"\)?-?(?![\w/]|[.,]\d)"
 )
+_YEAR_FIRST = re.compile(r"(?:19|20)\d\d\b")
 _CURRENCY_DOT = re.compile(r"\b(?:Rs|Rp|SFr|Fr|Tk|Dhs)\.(?=\d)")
 #: ten digits and more without a thousands separator: an account, phone or order number, never an amount
 _LONG_DIGIT_RUN = re.compile(r"\d{10}")
@@ -223,6 +224,14 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
         for m in _SWISS_UID.finditer(line.text):  # "CHE-123.456.789 MWST": the suffix (a label too) belongs to it
             candidates.append(_make(lines, i, "id", normalize.normalize_id(m.group(0)), m.start(), m.end()))
             claimed.append((m.start(), m.end()))
+        # "Datum: 23 november" and "2014" at the start of the next line: a date wrapped in its cell
+        if after is not None and _YEAR_FIRST.match(after.text):
+            joined = f"{line.text} {after.text[:4]}"
+            for m in normalize.find_dates(joined, order=date_order):
+                if m.value is not None and m.start < len(line.text) and m.end == len(joined) \
+                        and not _overlaps(claimed, m.start, len(line.text)):
+                    candidates.append(_make(lines, i, "date", m.value.isoformat(), m.start, len(line.text)))
+                    claimed.append((m.start, len(line.text)))
         for m in normalize.find_dates(line.text, order=date_order):
             if m.value is None or _overlaps(claimed, m.start, m.end):
                 continue
@@ -365,6 +374,11 @@ def is_slogan(text: str) -> bool:
     return bool(_SLOGAN.search(text.strip()))
 
 
+def is_label_text(ctx: DocumentContext, c: Candidate) -> bool:
+    """The candidate's text is a label and nothing else ("Monnaie" heading a column): never a field's value."""
+    return any(m.start <= c.start and m.end >= c.end for m, _ in ctx.label_spans.get(c.line, []))
+
+
 def item_rows(ctx: DocumentContext) -> frozenset[int]:
     """The lines that hold two amounts with decimals or more ("1,50 32,97 49,46"): item rows and totals, where no
     party's name stands.  House numbers and postcodes are whole numbers and do not count."""
@@ -436,9 +450,16 @@ def _attach_labels(ctx: DocumentContext, c: Candidate) -> None:
             lb = _span_bbox(line, m.start, m.end)
             gap_words = len(line.text[m.end : c.start].split())
             c.left.append(LabelHit(m.field, m.phrase, kind, "left", max(0.0, c.bbox[0] - lb[2]) + 40 * gap_words, lb))
+    # "... | Re.-datum" ending the line above and the value starting this one: a label wrapped before its value
+    height = max(8.0, line.height)
+    if not c.left and not line.text[: c.start].strip() and c.line > 0:
+        up = ctx.lines[c.line - 1]
+        ends = [(m, kind) for m, kind in ctx.label_spans.get(c.line - 1, []) if not up.text[m.end:].strip(" :")]
+        if ends and up.page == line.page and 0 <= c.bbox[1] - up.bbox[3] < 1.5 * height:
+            m, kind = ends[-1]
+            c.left.append(LabelHit(m.field, m.phrase, kind, "left", 40.0, _span_bbox(up, m.start, m.end)))
     c.left.sort(key=lambda h: h.distance)
     # above, in the same column, within a few lines on the same page
-    height = max(8.0, line.height)
     for j in range(c.line - 1, max(-1, c.line - 6), -1):
         up = ctx.lines[j]
         if up.page != line.page or c.bbox[1] - up.bbox[3] > 6 * height:

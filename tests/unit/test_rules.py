@@ -350,3 +350,25 @@ def test_a_banner_line_is_no_vendor(vocab):
     fields, _ = extract(vocab, [(50, 40, "Now open on Saturdays!"), (50, 100, "Invoice # 77-2024"),
                                 (50, 120, "Thank you for your business")])
     assert "vendor_name" not in fields  # the vendor is in the logo only: better none than the banner
+
+
+def test_a_date_or_a_label_wrapped_onto_the_next_line(vocab):
+    _, ctx = extract(vocab, [(50, 100, "Klantnr.: K-99337 | FACTUUR NR: 1985/2014 | Datum: 23 november"),
+                             (50, 112, "2014 | Betalingsvoorwaarden: 14 dagen")])
+    dates = [c for c in ctx.by_kind("date")]
+    assert [c.value for c in dates] == ["2014-11-23"] and dates[0].line == 0
+    assert dates[0].left[0].field == "invoice_date"
+    fields, ctx = extract(vocab, [(50, 100, "Belegnummer #9700/2015 | Fälligkeit 15.11.2015 | Re.-datum"),
+                                  (50, 112, "16.10.2015")])
+    assert fields["invoice_date"] == "2015-10-16" and fields["due_date"] == "2015-11-15"
+    wrapped = next(c for c in ctx.by_kind("date") if c.value == "2015-10-16")
+    assert [(h.field, h.relation) for h in wrapped.left] == [("invoice_date", "left")]
+
+
+def test_a_label_alone_is_known_as_one(vocab):
+    from invoicebot.candidates import is_label_text
+
+    _, ctx = extract(vocab, [(50, 100, "Date de facture      Règlement      Monnaie"),
+                             (50, 112, "28/11/2025      À réception de facture      EUR")])
+    names = {c.value: c for c in ctx.by_kind("name")}
+    assert is_label_text(ctx, names["Monnaie"]) and not is_label_text(ctx, names["À réception de facture"])
