@@ -366,7 +366,7 @@ def legal_form_span(vocab: Vocabulary, text: str) -> tuple[int, int] | None:
 
 
 _SLOGAN = re.compile(r"!|^(?:[^\W\d_]{3,}\.\s+){2,}[^\W\d_]{3,}\.?$")
-_ENDS_WITH_NUMBER = re.compile(r"[\s,]\d+[A-Za-z]?(?:[/-]\d+)?\.?$")
+_STREET_NUMBER = re.compile(r"[\s,]\d+[A-Za-z]?(?:[/-]\d+)?\.?$|^\d+,?\s+[^\W\d_]")  # "Viale Church, 35", "43 Linden Ave"
 
 
 def is_slogan(text: str) -> bool:
@@ -393,8 +393,9 @@ def item_rows(ctx: DocumentContext) -> frozenset[int]:
 
 def unlikely_party(text: str) -> bool:
     """Not a vendor's or customer's name: a banner line, or a line that ends in a number as a street ("Viale
-    Church, 35", "al. Oakowa 151/14") or a product line ("Cloud Storage 56137") does."""
-    return is_slogan(text) or bool(_ENDS_WITH_NUMBER.search(text.strip()))
+    Church, 35", "al. Oakowa 151/14") or a product line ("Cloud Storage 56137") does, or starts with a house
+    number ("43 Linden Avenue"; "3M Company" is a name)."""
+    return is_slogan(text) or bool(_STREET_NUMBER.search(text.strip()))
 
 
 def _overlaps(spans, s, e) -> bool:

@@ -327,7 +327,8 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
     out: dict[str, ExtractedField] = {}
     names = ctx.by_kind("name")
     customer_lines: set[int] = set()
-    cust = _ranked(ctx, "customer_name")
+    cust = [r for r in _ranked(ctx, "customer_name")
+            if not unlikely_party(r.candidate.value) and r.candidate.line not in item_rows(ctx)]
     if cust:
         out["customer_name"] = _field(cust[0])
         c0 = cust[0].candidate

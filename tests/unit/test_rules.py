@@ -343,6 +343,7 @@ def test_a_banner_line_is_no_vendor(vocab):
     assert is_slogan("Now open on Saturdays!") and is_slogan("Fast. Reliable. Local.")
     assert not is_slogan("J. P. Morgan") and not is_slogan("Kalitekix Labs, Pvt. Ltd.")
     assert unlikely_party("Viale Church, 35") and unlikely_party("al. Oakowa 151/14")  # streets
+    assert unlikely_party("43 Linden Avenue") and not unlikely_party("3M Company")
     assert not unlikely_party("Teck 2000 GmbH") and not unlikely_party("Pier 1 Imports")
     fields, ctx = extract(vocab, [(50, 40, "E103560 SX Flyer SAECO 0,00 21 % 1 PCS 0,00"), (50, 100, "Invoice # 77"),
                                   (50, 120, "Mapleplein 66")])
