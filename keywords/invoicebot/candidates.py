@@ -379,6 +379,16 @@ def is_label_text(ctx: DocumentContext, c: Candidate) -> bool:
     return any(m.start <= c.start and m.end >= c.end for m, _ in ctx.label_spans.get(c.line, []))
 
 
+def unlikely_terms(ctx: DocumentContext, c: Candidate) -> bool:
+    """Not a payment-terms text: a label alone, a bare date ("31. März 2017"), or a text that runs on past a
+    part separator into the next field ("14 dagen netto | Munteenheid: EUR")."""
+    text = c.value.strip()
+    if is_label_text(ctx, c) or _PART_SEP.search(text):
+        return True
+    found = normalize.find_dates(text)
+    return any(m.value is not None and m.start == 0 and m.end >= len(text.rstrip(" .")) for m in found)
+
+
 def item_rows(ctx: DocumentContext) -> frozenset[int]:
     """The lines that hold two amounts with decimals or more ("1,50 32,97 49,46"): item rows and totals, where no
     party's name stands.  House numbers and postcodes are whole numbers and do not count."""

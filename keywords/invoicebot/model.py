@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import features as F
-from .candidates import DocumentContext, is_label_text, item_rows, unlikely_party
+from .candidates import DocumentContext, is_label_text, item_rows, unlikely_party, unlikely_terms
 from .combine import combine
 from .encoder_config import PRECISIONS, WEIGHTS_FILE, EncoderConfig
 from .errors import ConfigError, ModelNotFound
@@ -355,7 +355,8 @@ def decode(feats: F.DocFeatures, probs: np.ndarray, thresholds: dict[str, float]
             pick = next(((p, i) for p, i in ranked.get(name, []) if (i not in used or F.KIND_OF_FIELD[name] == "amount")
                          and not (name in PARTY_FIELDS and (unlikely_party(cands[i].value)
                                                             or cands[i].line in item_rows(ctx)))
-                         and not (cands[i].kind == "name" and is_label_text(ctx, cands[i]))), None)
+                         and not (cands[i].kind == "name" and is_label_text(ctx, cands[i]))
+                         and not (name == "payment_terms" and unlikely_terms(ctx, cands[i]))), None)
         if pick is None:
             continue
         p, i = pick

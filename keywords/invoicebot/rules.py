@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from . import normalize
-from .candidates import Candidate, DocumentContext, LabelHit, item_rows, legal_form_span, unlikely_party
+from .candidates import Candidate, DocumentContext, LabelHit, item_rows, legal_form_span, unlikely_party, unlikely_terms
 from .layout import split_segments, x_overlap
 from .schema import AMOUNT_FIELDS, DATE_FIELDS, ExtractedField, field_kind
 
@@ -337,7 +337,7 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
             i for i in range(c0.line, min(len(ctx.lines), c0.line + 5))
             if ctx.lines[i].page == c0.page and ctx.lines[i].bbox[1] - c0.bbox[3] < 5 * h
         }
-    r = _ranked(ctx, "payment_terms")
+    r = [x for x in _ranked(ctx, "payment_terms") if not unlikely_terms(ctx, x.candidate)]
     if r:
         out["payment_terms"] = _field(r[0])
     r = _ranked(ctx, "vendor_address")

@@ -373,3 +373,14 @@ def test_a_label_alone_is_known_as_one(vocab):
                              (50, 112, "28/11/2025      À réception de facture      EUR")])
     names = {c.value: c for c in ctx.by_kind("name")}
     assert is_label_text(ctx, names["Monnaie"]) and not is_label_text(ctx, names["À réception de facture"])
+
+
+def test_payment_terms_are_no_label_date_or_next_field(vocab):
+    from invoicebot.candidates import unlikely_terms
+
+    _, ctx = extract(vocab, [(50, 100, "Zahlungsbedingungen: 31. März 2017"),
+                             (50, 120, "Betalingsvoorwaarden: 14 dagen netto | Munteenheid: EUR")])
+    names = {c.value: c for c in ctx.by_kind("name")}
+    assert unlikely_terms(ctx, names["31. März 2017"])
+    assert unlikely_terms(ctx, names["14 dagen netto | Munteenheid: EUR"])
+    assert not unlikely_terms(ctx, names["14 dagen netto"])
