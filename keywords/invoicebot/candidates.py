@@ -262,6 +262,8 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
             inner = s + len(token) - len(token.lstrip())  # "# 123" keeps its "#", a leading space does not count
             if len(normalize.normalize_id(token)) < 3 or any(inner >= a and e <= b for a, b in claimed):
                 continue
+            if _misread_legal_form(vocab, token):  # "V.0.F." is the legal form V.O.F. as OCR reads it, no number
+                continue
             candidates.append(_make(lines, i, "id", normalize.normalize_id(token), s, e))
         labels_here = label_spans.get(i, [])
         for seg in split_segments(line):
@@ -337,6 +339,16 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
 
 
 _LEGAL_SEARCH: dict[int, re.Pattern[str]] = {}
+_LEGAL_KEYS: dict[int, frozenset[str]] = {}
+
+
+def _misread_legal_form(vocab: Vocabulary, token: str) -> bool:
+    """A legal form whose O or I was read as 0 or 1 ("V.0.F.", "B.V.")."""
+    keys = _LEGAL_KEYS.get(id(vocab))
+    if keys is None:
+        keys = frozenset(re.sub(r"[\s.]", "", sp).casefold() for lf in vocab.legal_forms for sp in lf.spellings)
+        _LEGAL_KEYS[id(vocab)] = keys
+    return re.sub(r"[\s.#]", "", token).replace("0", "o").replace("1", "i").casefold() in keys
 
 
 def legal_form_span(vocab: Vocabulary, text: str) -> tuple[int, int] | None:

@@ -384,3 +384,8 @@ def test_payment_terms_are_no_label_date_or_next_field(vocab):
     assert unlikely_terms(ctx, names["31. März 2017"])
     assert unlikely_terms(ctx, names["14 dagen netto | Munteenheid: EUR"])
     assert not unlikely_terms(ctx, names["14 dagen netto"])
+
+
+def test_a_legal_form_misread_by_ocr_is_no_number(vocab):
+    _, ctx = extract(vocab, [(50, 100, "Terel Techniek V.0.F. | Klantnr.: K-99337")])
+    assert [c.value for c in ctx.by_kind("id")] == ["K-99337"]
