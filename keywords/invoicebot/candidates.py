@@ -25,6 +25,7 @@ _AMOUNT_RE = re.compile(
     r"(?<![\w/.,-])\(?-?\s?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+,\d{2}|(?:\d{1,3}(?:[.,'\u2019]\d{3})+|\d+)(?:[.,]\d{1,2})?)"
     r"\)?-?(?![\w/]|[.,]\d)"
 )
+_SPACED_TAX_ID = re.compile(r"[\s:.#]*(?P<id>(?:[A-Z]{2} ?)?\d{2,4}(?: \d{2,4}){2,4})(?![\w/-])")
 _YEAR_FIRST = re.compile(r"(?:19|20)\d\d\b")
 _CURRENCY_DOT = re.compile(r"\b(?:Rs|Rp|SFr|Fr|Tk|Dhs)\.(?=\d)")
 #: ten digits and more without a thousands separator: an account, phone or order number, never an amount
@@ -221,6 +222,12 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
             cand.features["iban"] = 1.0
             candidates.append(cand)
             claimed.append((s, e))
+        # "VAT Reg. No. GB 349 7472 75", "ABN 91 108 015 838": a tax number printed in groups after its label
+        for lm, kind in label_spans.get(i, []):
+            g = _SPACED_TAX_ID.match(line.text, lm.end) if kind == "field" and lm.field == "vendor_tax_id" else None
+            if g and not _overlaps(claimed[len(label_spans.get(i, [])):], g.start("id"), g.end("id")):
+                candidates.append(_make(lines, i, "id", normalize.normalize_id(g.group("id")), g.start("id"), g.end("id")))
+                claimed.append((g.start("id"), g.end("id")))
         for m in _SWISS_UID.finditer(line.text):  # "CHE-123.456.789 MWST": the suffix (a label too) belongs to it
             candidates.append(_make(lines, i, "id", normalize.normalize_id(m.group(0)), m.start(), m.end()))
             claimed.append((m.start(), m.end()))

@@ -389,3 +389,11 @@ def test_payment_terms_are_no_label_date_or_next_field(vocab):
 def test_a_legal_form_misread_by_ocr_is_no_number(vocab):
     _, ctx = extract(vocab, [(50, 100, "Terel Techniek V.0.F. | Klantnr.: K-99337")])
     assert [c.value for c in ctx.by_kind("id")] == ["K-99337"]
+
+
+def test_a_tax_number_printed_in_groups_is_one_id(vocab):
+    fields, ctx = extract(vocab, [(50, 60, "Northwind Supplies Ltd"), (50, 100, "VAT Reg. No. GB 349 7472 75"),
+                                  (50, 120, "ABN 91 108 015 838   Tel. +44 113 496 0000")])
+    ids = [c.value for c in ctx.by_kind("id")]
+    assert "GB349747275" in ids and "91108015838" in ids and "349" not in ids
+    assert fields["vendor_tax_id"] in ("GB349747275", "91108015838")
