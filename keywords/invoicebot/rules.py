@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from . import normalize
-from .candidates import Candidate, DocumentContext, LabelHit, item_rows, legal_form_span, unlikely_party, unlikely_terms
+from .candidates import (
+    Candidate,
+    DocumentContext,
+    LabelHit,
+    is_label_text,
+    item_rows,
+    legal_form_span,
+    unlikely_party,
+    unlikely_terms,
+)
 from .layout import split_segments, x_overlap
 from .schema import AMOUNT_FIELDS, DATE_FIELDS, ExtractedField, field_kind
 
@@ -327,8 +336,8 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
     out: dict[str, ExtractedField] = {}
     names = ctx.by_kind("name")
     customer_lines: set[int] = set()
-    cust = [r for r in _ranked(ctx, "customer_name")
-            if not unlikely_party(r.candidate.value) and r.candidate.line not in item_rows(ctx)]
+    cust = [r for r in _ranked(ctx, "customer_name") if not unlikely_party(r.candidate.value)
+            and r.candidate.line not in item_rows(ctx) and not is_label_text(ctx, r.candidate)]
     if cust:
         out["customer_name"] = _field(cust[0])
         c0 = cust[0].candidate
