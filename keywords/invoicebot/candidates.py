@@ -349,6 +349,33 @@ _LEGAL_SEARCH: dict[int, re.Pattern[str]] = {}
 _LEGAL_KEYS: dict[int, frozenset[str]] = {}
 
 
+def mend_legal_form(vocab: Vocabulary, name: str) -> str:
+    """A company name whose legal form OCR read with 0 for O ("Terel Techniek V.0.F.", "Example Sp. z 0.0."),
+    with the form's letters put back as the vocabulary spells them; any other name as it is."""
+    tokens = name.split()
+    for k in (3, 2, 1):
+        if len(tokens) <= k:
+            continue
+        suffix = " ".join(tokens[-k:])
+        if "0" not in suffix:
+            continue
+        key = re.sub(r"[\s.]", "", suffix).replace("0", "o").casefold()
+        spelling = next((sp for lf in vocab.legal_forms for sp in lf.spellings
+                         if re.sub(r"[\s.]", "", sp).casefold() == key), None)
+        if spelling is None:
+            continue
+        letters = iter(ch for ch in spelling if ch not in " .")  # as many as the suffix has letters and digits
+        mended = []
+        for ch in suffix:
+            if ch in " .":
+                mended.append(ch)
+            else:
+                letter = next(letters)
+                mended.append(letter if ch == "0" else ch)
+        return " ".join([*tokens[:-k], "".join(mended)])
+    return name
+
+
 def _misread_legal_form(vocab: Vocabulary, token: str) -> bool:
     """A legal form whose O or I was read as 0 or 1 ("V.0.F.", "B.V.")."""
     keys = _LEGAL_KEYS.get(id(vocab))
@@ -474,9 +501,11 @@ def _make(lines: list[Line], i: int, kind: str, value: str, s: int, e: int) -> C
 
 def _attach_labels(ctx: DocumentContext, c: Candidate) -> None:
     line = ctx.lines[c.line]
+    raw = line.text[c.start : c.end]
+    core = c.start + len(raw) - len(raw.lstrip("#: "))  # "Invoice # 77": the label holds the "#" the id starts with
     # same line, to the left: the nearest label wins, others are kept for context
     for m, kind in ctx.label_spans.get(c.line, []):
-        if m.end <= c.start:
+        if m.end <= core:
             lb = _span_bbox(line, m.start, m.end)
             gap_words = len(line.text[m.end : c.start].split())
             c.left.append(LabelHit(m.field, m.phrase, kind, "left", max(0.0, c.bbox[0] - lb[2]) + 40 * gap_words, lb))

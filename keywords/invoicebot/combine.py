@@ -6,7 +6,8 @@ document decide between its picks and the rules' picks, the same way for every v
 - **arithmetic**: when the model's subtotal, tax and total do not add up and the rules' do, the
   rules' three amounts are taken (the sum is evidence the model cannot see candidate by candidate);
   where the tax picked is one rate's row of a breakdown and no total tax is printed, there is no tax;
-- **company names end at their legal form** ("Free SAS au capital de ..." is "Free SAS");
+- **company names end at their legal form** ("Free SAS au capital de ..." is "Free SAS"), and a legal form
+  that OCR read with 0 for O ("V.0.F.") is spelled as the vocabulary spells it;
 - **the vendor's address** is read under or after the vendor name that was chosen, over several
   lines (``rules.vendor_address``), when it can be found there.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
-from .candidates import DocumentContext
+from .candidates import DocumentContext, mend_legal_form
 from .rules import legal_form_span, vendor_address
 from .schema import ExtractedField
 
@@ -69,6 +70,9 @@ def combine(picked: dict[str, ExtractedField], ruled: dict[str, ExtractedField],
         f = out.get(name)
         if f is None or not f.value:
             continue
+        mended = mend_legal_form(vocab, f.value)
+        if mended != f.value:
+            f = out[name] = replace(f, value=mended)
         legal = legal_form_span(vocab, f.value)
         if legal is not None and legal[1] < len(f.value):
             out[name] = replace(f, value=f.value[: legal[1]])

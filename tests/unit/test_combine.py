@@ -104,3 +104,9 @@ def test_a_credit_note_keeps_its_own_number_not_the_invoice_it_corrects():
     assert credit_note_number(feats, probs, {"invoice_number": 0.95}, VOCAB) is None  # not likely enough
     probs[index["NC-2019-6215"], j] = 0.0
     assert credit_note_number(feats, probs, {"invoice_number": 0.5}, VOCAB) is None  # only the invoice's number
+
+
+def test_a_legal_form_read_with_0_for_o_is_mended():
+    out = combine({"vendor_name": f("Terel Techniek V.0.F."), "customer_name": f("Metro Mill Sp. z 0.0.")}, {}, CTX, VOCAB)
+    assert out["vendor_name"].value == "Terel Techniek V.O.F." and out["customer_name"].value == "Metro Mill Sp. z o.o."
+    assert combine({"vendor_name": f("Teck 2000 GmbH")}, {}, CTX, VOCAB)["vendor_name"].value == "Teck 2000 GmbH"

@@ -397,3 +397,9 @@ def test_a_tax_number_printed_in_groups_is_one_id(vocab):
     ids = [c.value for c in ctx.by_kind("id")]
     assert "GB349747275" in ids and "91108015838" in ids and "349" not in ids
     assert fields["vendor_tax_id"] in ("GB349747275", "91108015838")
+
+
+def test_a_label_that_ends_in_the_number_sign_labels_the_id_after_it(vocab):
+    _, ctx = extract(vocab, [(50, 100, "Invoice # 77-2024"), (50, 120, "Credit Memo #SF54-076617")])
+    assert [(c.value, c.left[0].field) for c in ctx.by_kind("id")] == [("77-2024", "invoice_number"),
+                                                                      ("SF54-076617", "invoice_number")]
