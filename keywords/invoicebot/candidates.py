@@ -501,8 +501,10 @@ def _make(lines: list[Line], i: int, kind: str, value: str, s: int, e: int) -> C
 
 def _attach_labels(ctx: DocumentContext, c: Candidate) -> None:
     line = ctx.lines[c.line]
+    # "Invoice # 77", "Invoice No.123456": the label holds the "#" or "No." the id's span starts with
     raw = line.text[c.start : c.end]
-    core = c.start + len(raw) - len(raw.lstrip("#: "))  # "Invoice # 77": the label holds the "#" the id starts with
+    at = raw.rfind(c.value) if c.kind == "id" else -1
+    core = c.start + (at if at >= 0 else len(raw) - len(raw.lstrip("#: ")))
     # same line, to the left: the nearest label wins, others are kept for context
     for m, kind in ctx.label_spans.get(c.line, []):
         if m.end <= core:

@@ -400,6 +400,7 @@ def test_a_tax_number_printed_in_groups_is_one_id(vocab):
 
 
 def test_a_label_that_ends_in_the_number_sign_labels_the_id_after_it(vocab):
-    _, ctx = extract(vocab, [(50, 100, "Invoice # 77-2024"), (50, 120, "Credit Memo #SF54-076617")])
-    assert [(c.value, c.left[0].field) for c in ctx.by_kind("id")] == [("77-2024", "invoice_number"),
-                                                                      ("SF54-076617", "invoice_number")]
+    _, ctx = extract(vocab, [(50, 100, "Invoice # 77-2024"), (50, 120, "Credit Memo #SF54-076617"),
+                             (50, 140, "Rechnung Nr.4711-22")])
+    assert [(c.value, c.left[0].field) for c in ctx.by_kind("id")] == [
+        ("77-2024", "invoice_number"), ("SF54-076617", "invoice_number"), ("4711-22", "invoice_number")]
