@@ -346,7 +346,16 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
 
 
 _LEGAL_SEARCH: dict[int, re.Pattern[str]] = {}
-_LEGAL_KEYS: dict[int, frozenset[str]] = {}
+_LEGAL_KEYS: dict[int, dict[str, str]] = {}
+
+
+def _legal_keys(vocab: Vocabulary) -> dict[str, str]:
+    """Each legal-form spelling by its letters alone, case folded ("spzoo" -> "Sp. z o.o.")."""
+    keys = _LEGAL_KEYS.get(id(vocab))
+    if keys is None:
+        keys = {re.sub(r"[\s.]", "", sp).casefold(): sp for lf in vocab.legal_forms for sp in lf.spellings}
+        _LEGAL_KEYS[id(vocab)] = keys
+    return keys
 
 
 def mend_legal_form(vocab: Vocabulary, name: str) -> str:
@@ -359,9 +368,7 @@ def mend_legal_form(vocab: Vocabulary, name: str) -> str:
         suffix = " ".join(tokens[-k:])
         if "0" not in suffix:
             continue
-        key = re.sub(r"[\s.]", "", suffix).replace("0", "o").casefold()
-        spelling = next((sp for lf in vocab.legal_forms for sp in lf.spellings
-                         if re.sub(r"[\s.]", "", sp).casefold() == key), None)
+        spelling = _legal_keys(vocab).get(re.sub(r"[\s.]", "", suffix).replace("0", "o").casefold())
         if spelling is None:
             continue
         letters = iter(ch for ch in spelling if ch not in " .")  # as many as the suffix has letters and digits
@@ -378,11 +385,7 @@ def mend_legal_form(vocab: Vocabulary, name: str) -> str:
 
 def _misread_legal_form(vocab: Vocabulary, token: str) -> bool:
     """A legal form whose O or I was read as 0 or 1 ("V.0.F.", "B.V.")."""
-    keys = _LEGAL_KEYS.get(id(vocab))
-    if keys is None:
-        keys = frozenset(re.sub(r"[\s.]", "", sp).casefold() for lf in vocab.legal_forms for sp in lf.spellings)
-        _LEGAL_KEYS[id(vocab)] = keys
-    return re.sub(r"[\s.#]", "", token).replace("0", "o").replace("1", "i").casefold() in keys
+    return re.sub(r"[\s.#]", "", token).replace("0", "o").replace("1", "i").casefold() in _legal_keys(vocab)
 
 
 def legal_form_span(vocab: Vocabulary, text: str) -> tuple[int, int] | None:
@@ -445,6 +448,12 @@ def item_rows(ctx: DocumentContext) -> frozenset[int]:
                 counts[c.line] = counts.get(c.line, 0) + 1
         return frozenset(i for i, n in counts.items() if n >= 2)
     return ctx.memo("item_rows", make)
+
+
+def not_a_party(ctx: DocumentContext, c: Candidate) -> bool:
+    """A candidate that cannot be a vendor or customer: its text is ``unlikely_party``, or it stands on an item
+    row."""
+    return unlikely_party(c.value) or c.line in item_rows(ctx)
 
 
 def unlikely_party(text: str) -> bool:

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import features as F
-from .candidates import DocumentContext, is_label_text, item_rows, unlikely_party, unlikely_terms
+from .candidates import DocumentContext, is_label_text, not_a_party, unlikely_terms
 from .combine import combine
 from .encoder_config import PRECISIONS, WEIGHTS_FILE, EncoderConfig
 from .errors import ConfigError, ModelNotFound
@@ -221,11 +221,10 @@ class InvoiceModel:
     def extract(self, doc: Document, ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
         feats, probs, _ = self._run(ctx, vocab)
         fields = decode(feats, probs, self.thresholds, ctx)
-        if "invoice_number" in fields:
+        own = credit_note_number(feats, probs, self.thresholds, vocab) if "invoice_number" in fields else None
+        if own is not None:  # typing the document only where a number is labelled as a credit note's
             doc_type, conf = self.classify(doc, ctx, vocab)
-            own = credit_note_number(feats, probs, self.thresholds, vocab) if doc_type == "credit_note" and \
-                conf >= self.card.get("type_trusted_from", 0.8) else None
-            if own is not None:
+            if doc_type == "credit_note" and conf >= self.card.get("type_trusted_from", 0.8):
                 fields["invoice_number"] = own
         if not self.strategies:
             return fields
@@ -353,8 +352,7 @@ def decode(feats: F.DocFeatures, probs: np.ndarray, thresholds: dict[str, float]
         pick = chosen_amounts.get(name, "unset")
         if pick == "unset":
             pick = next(((p, i) for p, i in ranked.get(name, []) if (i not in used or F.KIND_OF_FIELD[name] == "amount")
-                         and not (name in PARTY_FIELDS and (unlikely_party(cands[i].value)
-                                                            or cands[i].line in item_rows(ctx)))
+                         and not (name in PARTY_FIELDS and not_a_party(ctx, cands[i]))
                          and not (cands[i].kind == "name" and is_label_text(ctx, cands[i]))
                          and not (name == "payment_terms" and unlikely_terms(ctx, cands[i]))), None)
         if pick is None:

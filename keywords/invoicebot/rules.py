@@ -22,6 +22,7 @@ from .candidates import (
     is_label_text,
     item_rows,
     legal_form_span,
+    not_a_party,
     unlikely_party,
     unlikely_terms,
 )
@@ -336,8 +337,8 @@ def _pick_names(ctx: DocumentContext, vocab) -> dict[str, ExtractedField]:
     out: dict[str, ExtractedField] = {}
     names = ctx.by_kind("name")
     customer_lines: set[int] = set()
-    cust = [r for r in _ranked(ctx, "customer_name") if not unlikely_party(r.candidate.value)
-            and r.candidate.line not in item_rows(ctx) and not is_label_text(ctx, r.candidate)]
+    cust = [r for r in _ranked(ctx, "customer_name")
+            if not not_a_party(ctx, r.candidate) and not is_label_text(ctx, r.candidate)]
     if cust:
         out["customer_name"] = _field(cust[0])
         c0 = cust[0].candidate
