@@ -266,3 +266,25 @@ def test_the_generator_fingerprint_follows_the_config(tmp_path):
     assert generator_fingerprint(CONFIG) == generator_fingerprint(CONFIG)
     assert generator_fingerprint(other) != generator_fingerprint(CONFIG)
     assert generator_fingerprint(CONFIG, 50) != generator_fingerprint(CONFIG)
+
+
+def test_the_generators_own_id_labels_agree_with_the_vocabulary():
+    """A phrase the generator prints for a PO, an order or a customer number means the same in the vocabulary:
+    "Ordine n." once labelled a PO here and the seller's order number there, which no model can learn."""
+    from invoicebot.synth.labels import _VOCAB_CONCEPT, PHRASES
+    from invoicebot.vocabulary import load_vocabulary, normalize_label
+
+    vocab = load_vocabulary()
+    meaning: dict[str, set[str]] = {}
+    for ph in vocab.all_labels() + vocab.other_labels():
+        if ph.field in _VOCAB_CONCEPT:
+            meaning.setdefault(normalize_label(ph.text), set()).add(_VOCAB_CONCEPT[ph.field])
+    wrong = []
+    for lang, concepts in PHRASES.items():
+        for concept in ("po_number", "order_no", "customer_no"):
+            wrong += [(lang, concept, p) for p in concepts.get(concept, [])
+                      if normalize_label(p) in meaning and concept not in meaning[normalize_label(p)]]
+        # a credit note's "Your Ref." holds the invoice it corrects: the vocabulary must say so of its PO labels
+        wrong += [(lang, "your_ref", p) for p in concepts.get("your_ref", [])
+                  if normalize_label(p) in meaning and not vocab.is_credit_note_reference(p)]
+    assert not wrong
