@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from . import normalize
@@ -25,6 +25,8 @@ _AMOUNT_RE = re.compile(
     r"(?<![\w/.,-])\(?-?\s?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+,\d{2}|(?:\d{1,3}(?:[.,'\u2019]\d{3})+|\d+)(?:[.,]\d{1,2})?)"
     r"\)?-?(?![\w/]|[.,]\d)"
 )
+#: a line of a house number and a street's words, no other digit ("160 Oak Street", "12 rue des Lilas")
+_HOUSE_NUMBER = re.compile(r"\d{1,4}[a-zA-Z]?,?\s+[^\W\d_][^\d]*$")
 _SPACED_TAX_ID = re.compile(r"[\s:.#]*(?P<id>(?:[A-Z]{2} ?)?\d{2,4}(?: \d{2,4}){2,4})(?![\w/-])")
 _YEAR_FIRST = re.compile(r"(?:19|20)\d\d\b")
 _CURRENCY_DOT = re.compile(r"\b(?:Rs|Rp|SFr|Fr|Tk|Dhs)\.(?=\d)")
@@ -99,13 +101,33 @@ class DocumentContext:
         return cache[key]
 
 
+def _column_texts(line: Line) -> list[tuple[int, str]]:
+    """The line's text cut where a wide gap parts two columns, each piece with where it starts: a label never
+    spans columns ("Date" and "Due Date" heading two columns are not "Date due")."""
+    cuts = [0]
+    h = max(1.0, line.height)
+    for k in range(1, len(line.words)):
+        if line.words[k].bbox[0] - line.words[k - 1].bbox[2] > max(25.0, 2.5 * h):
+            cuts.append(k)
+    if len(cuts) == 1:
+        return [(0, line.text)]
+    ends = [*cuts[1:], len(line.words)]
+    spans = [(line.offsets[a][0], line.offsets[b - 1][1]) for a, b in zip(cuts, ends, strict=True)]
+    return [(s, line.text[s:e]) for s, e in spans]
+
+
+def _shifted(found: list, by: int) -> list:
+    return found if not by else [replace(m, start=m.start + by, end=m.end + by) for m in found]
+
+
 def _line_matches(vocab: Vocabulary, line: Line, languages: list[str] | None = None) -> list:
     """All vocabulary label matches on a line (fields and confusable 'other' labels), by position.
 
     A phrase listed under several fields gives one match per field at the same span.  ``languages``
     keeps the labels of the document's likely languages ("Data" is no date label on an English page).
     """
-    matches = [(m, "other" if m.other else "field") for m in vocab.match_labels(line.text, languages=languages or None)]
+    matches = [(m, "other" if m.other else "field") for s, text in _column_texts(line)
+               for m in _shifted(vocab.match_labels(text, languages=languages or None), s)]
     matches.sort(key=lambda t: (t[0].start, -(t[0].end - t[0].start)))
     return matches
 
@@ -270,6 +292,8 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
             if len(normalize.normalize_id(token)) < 3 or any(inner >= a and e <= b for a, b in claimed):
                 continue
             if _misread_legal_form(vocab, token):  # "V.0.F." is the legal form V.O.F. as OCR reads it, no number
+                continue
+            if _HOUSE_NUMBER.match(line.text) and s == 0:  # "160 Oak Street": a house number, no document's
                 continue
             candidates.append(_make(lines, i, "id", normalize.normalize_id(token), s, e))
         labels_here = label_spans.get(i, [])
@@ -438,6 +462,22 @@ def unlikely_terms(ctx: DocumentContext, c: Candidate) -> bool:
     return any(m.value is not None and m.start == 0 and m.end >= len(text.rstrip(" .")) for m in found)
 
 
+def own_label(c: Candidate) -> LabelHit | None:
+    """The label a candidate stands under or after: the nearest on its line, else the nearest above it."""
+    return min(c.left or c.above, key=lambda h: h.distance, default=None)
+
+
+def under_credit_note_reference(ctx: DocumentContext, vocab: Vocabulary, value: str, page: int | None,
+                                bbox: BBox | None) -> bool:
+    """Whether the id printed at ``page``/``bbox`` stands under a po_number label that names a reference only
+    ("Your Ref.", "Vs. riferimento"): on a credit note that is the invoice it corrects, not the buyer's order."""
+    for c in ctx.candidates:
+        if c.kind == "id" and c.page == page and c.value == value and tuple(c.bbox) == tuple(bbox or ()):
+            near = own_label(c)
+            return near is not None and near.field == "po_number" and vocab.is_credit_note_reference(near.phrase)
+    return False
+
+
 def item_rows(ctx: DocumentContext) -> frozenset[int]:
     """The lines that hold two amounts with decimals or more ("1,50 32,97 49,46"): item rows and totals, where no
     party's name stands.  House numbers and postcodes are whole numbers and do not count."""
@@ -520,16 +560,9 @@ def _attach_labels(ctx: DocumentContext, c: Candidate) -> None:
             lb = _span_bbox(line, m.start, m.end)
             gap_words = len(line.text[m.end : c.start].split())
             c.left.append(LabelHit(m.field, m.phrase, kind, "left", max(0.0, c.bbox[0] - lb[2]) + 40 * gap_words, lb))
-    # "... | Re.-datum" ending the line above and the value starting this one: a label wrapped before its value
-    height = max(8.0, line.height)
-    if not c.left and not line.text[: c.start].strip() and c.line > 0:
-        up = ctx.lines[c.line - 1]
-        ends = [(m, kind) for m, kind in ctx.label_spans.get(c.line - 1, []) if not up.text[m.end:].strip(" :")]
-        if ends and up.page == line.page and 0 <= c.bbox[1] - up.bbox[3] < 1.5 * height:
-            m, kind = ends[-1]
-            c.left.append(LabelHit(m.field, m.phrase, kind, "left", 40.0, _span_bbox(up, m.start, m.end)))
     c.left.sort(key=lambda h: h.distance)
     # above, in the same column, within a few lines on the same page
+    height = max(8.0, line.height)
     for j in range(c.line - 1, max(-1, c.line - 6), -1):
         up = ctx.lines[j]
         if up.page != line.page or c.bbox[1] - up.bbox[3] > 6 * height:
@@ -539,6 +572,19 @@ def _attach_labels(ctx: DocumentContext, c: Candidate) -> None:
             if x_overlap(lb, c.bbox) > 0.3 or (lb[0] - 15 <= c.bbox[0] <= lb[2] + 5):
                 c.above.append(LabelHit(m.field, m.phrase, kind, "above", c.bbox[1] - lb[3], lb))
     c.above.sort(key=lambda h: h.distance)
+    # "... | Re.-datum" ending the line above and the value starting this one: a label wrapped before its value.
+    # Not where the line above is a row of column headings with one right over the value ("Gutschriftsnummer
+    # Leistungszeitraum Auftragsbestätigung Nr" over "FS/2026/03/4044 ... 5347331"): that one is its label.
+    if not c.left and not line.text[: c.start].strip() and c.line > 0:
+        up = ctx.lines[c.line - 1]
+        ends = [(m, kind) for m, kind in ctx.label_spans.get(c.line - 1, []) if not up.text[m.end:].strip(" :")]
+        spans = sorted(ctx.label_spans.get(c.line - 1, []), key=lambda mk: mk[0].start)
+        over = any(not up.text[m.end : (spans[k + 1][0].start if k + 1 < len(spans) else len(up.text))].strip(" :|")
+                   and (x_overlap(lb := _span_bbox(up, m.start, m.end), c.bbox) > 0.3 or lb[0] - 15 <= c.bbox[0] <= lb[2] + 5)
+                   for k, (m, _) in enumerate(spans))
+        if ends and not over and up.page == line.page and 0 <= c.bbox[1] - up.bbox[3] < 1.5 * height:
+            m, kind = ends[-1]
+            c.left.append(LabelHit(m.field, m.phrase, kind, "left", 40.0, _span_bbox(up, m.start, m.end)))
 
 
 def _add_features(ctx: DocumentContext) -> None:

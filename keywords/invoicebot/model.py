@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import features as F
-from .candidates import DocumentContext, is_label_text, not_a_party, unlikely_terms
+from .candidates import DocumentContext, is_label_text, not_a_party, own_label, unlikely_terms
 from .combine import combine
 from .encoder_config import PRECISIONS, WEIGHTS_FILE, EncoderConfig
 from .errors import ConfigError, ModelNotFound
@@ -312,9 +312,8 @@ def credit_note_number(feats: F.DocFeatures, probs: np.ndarray, thresholds: dict
         if p < thresholds.get("invoice_number", 0.5):
             break
         c = feats.candidates[i]
-        near = min(c.left or c.above, key=lambda h: h.distance, default=None)  # its own label, not its neighbours'
-        if near is not None and near.field == "invoice_number" and any(
-                m.field == "credit_note" for m in vocab.match_doc_types(near.phrase)):
+        near = own_label(c)  # its own label, not its neighbours'
+        if near is not None and near.field == "invoice_number" and vocab.names_doc_type(near.phrase, "credit_note"):
             return _ef(c, p)
     return None
 

@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from . import rules
-from .candidates import DocumentContext, build_context
+from .candidates import DocumentContext, build_context, under_credit_note_reference
 from .config import MODELS_DIR, ReaderSettings
 from .errors import ConfigError, DocumentError, InvoiceBotError
 from .readers import read_document
@@ -38,14 +38,23 @@ TYPE_TRUSTED_FROM = 0.8
 
 
 def restrict_to_document_type(fields: dict[str, ExtractedField], document_type: str | None, confidence: float,
-                              trusted_from: float = TYPE_TRUSTED_FROM) -> dict[str, ExtractedField]:
+                              trusted_from: float = TYPE_TRUSTED_FROM, ctx: DocumentContext | None = None,
+                              vocab: Vocabulary | None = None) -> dict[str, ExtractedField]:
     """Leave out the fields a confidently classified document does not carry (no invoice date on a
     purchase order, nothing on a newsletter): see ``schema.FIELDS_BY_DOCUMENT_TYPE``.  A trained model
-    brings its own ``trusted_from``, chosen on its validation split."""
+    brings its own ``trusted_from``, chosen on its validation split.
+
+    Given the document's context and vocabulary, a credit note's PO printed under a label that names a reference
+    only ("Your reference") is left out too: that reference is the invoice the credit note corrects."""
     allowed = FIELDS_BY_DOCUMENT_TYPE.get(document_type or "")
     if allowed is None or confidence < trusted_from:
         return fields
-    return {k: v for k, v in fields.items() if k in allowed}
+    kept = {k: v for k, v in fields.items() if k in allowed}
+    po = kept.get("po_number")
+    if (document_type == "credit_note" and po is not None and ctx is not None and vocab is not None
+            and under_credit_note_reference(ctx, vocab, po.value, po.page, po.bbox)):
+        del kept["po_number"]
+    return kept
 
 
 EXTRACTORS = ("auto", "model", "rules")
@@ -118,7 +127,7 @@ class Engine:
                 result.fields = self._fields(doc, ctx)
         trusted_from = self.model.card.get("type_trusted_from", TYPE_TRUSTED_FROM) if self.model else TYPE_TRUSTED_FROM
         result.fields = restrict_to_document_type(result.fields, result.document_type, result.document_type_confidence,
-                                                   trusted_from)
+                                                   trusted_from, ctx, self.vocabulary)
         result.extractor = "model" if self.model is not None else "rules"
         values = result.values()
         result.issues = validate_invoice(values, document_type=result.document_type)

@@ -636,7 +636,7 @@ def choose_type_trust(model: InvoiceModel, val: list[Example], vocab) -> float:
     for level in (0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
         rep = Report()
         for ex, fields, doc_type, conf in runs:
-            kept = restrict_to_document_type(fields, doc_type, conf, level)
+            kept = restrict_to_document_type(fields, doc_type, conf, level, ex.ctx, vocab)
             score_document(ex.truth, {k: v.value for k, v in kept.items()}, rep, ex.id, complete=True)
         if rep.micro.f1 > best_f1 + 1e-9:
             best, best_f1 = level, rep.micro.f1
@@ -667,11 +667,12 @@ def evaluate_split(model: InvoiceModel, examples: list[Example], vocab) -> dict:
     for ex in examples:
         # as the engine does it: fields a confidently classified document does not carry are left out
         doc_type, type_conf = model.classify(None, ex.ctx, vocab)
-        fields = restrict_to_document_type(model.extract(None, ex.ctx, vocab), doc_type, type_conf, trusted_from)
+        fields = restrict_to_document_type(model.extract(None, ex.ctx, vocab), doc_type, type_conf, trusted_from,
+                                           ex.ctx, vocab)
         correct_type += doc_type == DOCUMENT_TYPES[ex.doc_type]
         values = {k: v.value for k, v in fields.items()}
         score_document(ex.truth, values, rep_model, ex.id, complete=True)
-        ruled = restrict_to_document_type(ex.feats.rule_fields, *classify_by_rules(ex.ctx))
+        ruled = restrict_to_document_type(ex.feats.rule_fields, *classify_by_rules(ex.ctx), ctx=ex.ctx, vocab=vocab)
         score_document(ex.truth, {k: v.value for k, v in ruled.items()}, rep_rules, ex.id, complete=True)
         for k, v in fields.items():
             if k in ex.truth and k != "currency":

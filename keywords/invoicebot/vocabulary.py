@@ -341,6 +341,7 @@ class Vocabulary:
         self._place_re: re.Pattern[str] | None = None
         self._legal_re: re.Pattern[str] | None = None
         self._legal_by_key: dict[str, LegalForm] = {}
+        self._credit_note_references: set[str] = set()  # normalised po_number phrases; see labels.yaml
 
     # -- labels -----------------------------------------------------------------------------
 
@@ -368,6 +369,11 @@ class Vocabulary:
         if kind not in self._other:
             raise KeyError(f"unknown other-label kind {kind!r}; known: {', '.join(self._other)}")
         return list(self._other[kind])
+
+    def is_credit_note_reference(self, phrase: str) -> bool:
+        """Whether a po_number label names a reference only ("Your reference"), which on a credit note is most often
+        the number of the invoice it corrects (``credit_note_references`` in labels.yaml)."""
+        return normalize_label(phrase) in self._credit_note_references
 
     def label_fields(self, text: str) -> list[str]:
         """The fields (or other-label kinds) whose phrase is exactly ``text`` after normalisation.
@@ -464,6 +470,15 @@ class Vocabulary:
         if doc_type not in self._doc_types:
             raise KeyError(f"unknown document type {doc_type!r}; known: {', '.join(DOCUMENT_TYPES)}")
         return list(self._doc_types[doc_type])
+
+    def names_doc_type(self, phrase: str, doc_type: str) -> bool:
+        """Whether a label names a document type: holds one of its keywords ("Credit Note No.", "Nota di credito
+        n.") or starts with a one-word keyword that a compound continues ("Gutschriftsnummer", "Creditnotanummer")."""
+        if any(m.field == doc_type for m in self.match_doc_types(phrase)):
+            return True
+        first = next(iter(tokenize(phrase)), ("", 0, 0))[0]
+        return any(len(k) >= 6 and first.startswith(k) and len(first) > len(k)
+                   for k in (normalize_label(p.text) for p in self.doc_type_keywords(doc_type)) if " " not in k)
 
     def match_doc_types(self, text: str, *, languages: Iterable[str] | None = None) -> list[LabelMatch]:
         """Document-type keywords in ``text`` (``field`` holds the document type)."""
@@ -771,7 +786,7 @@ def _add_unaccented_aliases(trie: _Trie, collected: list[tuple[tuple[str, ...], 
 
 def _load_labels(voc: Vocabulary, chk: _Checker) -> None:
     data = chk.load()
-    chk.known_keys(data, ("fields", "other_labels", "case_sensitive"))
+    chk.known_keys(data, ("fields", "other_labels", "case_sensitive", "credit_note_references"))
     fields = chk.mapping(data.get("fields"), "fields")
     for name in fields:
         if name not in HEADER_FIELDS:
@@ -814,6 +829,13 @@ def _load_labels(voc: Vocabulary, chk: _Checker) -> None:
         collected=collected,
     )
     _add_unaccented_aliases(voc._label_trie, collected)
+    po_labels = {normalize_label(p.text) for p in voc._labels["po_number"]}
+    for i, text in enumerate(chk.string_list(data.get("credit_note_references"), "credit_note_references")):
+        key = normalize_label(text)
+        if key not in po_labels:
+            raise chk.fail(f"credit_note_references[{i}]",
+                           f"{text!r} is not a phrase under fields.po_number (spell it as listed there)")
+        voc._credit_note_references.add(key)
     for text, i in case_sensitive.items():
         if text not in used:
             raise chk.fail(

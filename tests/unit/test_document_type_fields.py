@@ -26,3 +26,4 @@ def test_an_unsure_type_costs_no_field():
     assert restrict_to_document_type(FIELDS, "purchase_order", TYPE_TRUSTED_FROM - 0.01) == FIELDS
     assert restrict_to_document_type(FIELDS, "invoice", 0.99) == FIELDS
     assert restrict_to_document_type(FIELDS, None, 0.0) == FIELDS
+

@@ -366,6 +366,25 @@ def test_a_date_or_a_label_wrapped_onto_the_next_line(vocab):
     assert [(h.field, h.relation) for h in wrapped.left] == [("invoice_date", "left")]
 
 
+def test_column_headings_are_labels_of_their_own_column(vocab):
+    # "Date" and "Due Date" head two columns: no "Date due" across the gap, each date gets its own heading
+    fields, ctx = extract(vocab, [(50, 100, "Date                          Due Date"),
+                                  (50, 112, "17-4-2016                     16-6-2016")])
+    assert fields["invoice_date"] == "2016-04-17" and fields["due_date"] == "2016-06-16"
+    # a row of headings over a row of values: the heading over the number is its label, not the one ending the row
+    _, ctx = extract(vocab, [(50, 100, "Gutschriftsnummer     Leistungszeitraum     Auftragsbestätigung Nr"),
+                             (50, 112, "FS/2026/03/4044       01.03.2026            5347331")])
+    own = next(c for c in ctx.by_kind("id") if c.value == "FS/2026/03/4044")
+    assert not own.left and own.above[0].field == "invoice_number"
+    assert vocab.names_doc_type(own.above[0].phrase, "credit_note")  # "Gutschrifts-nummer": a compound
+    assert not vocab.names_doc_type("Rechnungsnummer", "credit_note")
+
+
+def test_a_house_number_is_no_document_number(vocab):
+    _, ctx = extract(vocab, [(50, 60, "Nemo AB"), (50, 72, "160 Oak Street"), (50, 100, "PO 2016353")])
+    assert [c.value for c in ctx.by_kind("id")] == ["2016353"]
+
+
 def test_a_label_alone_is_known_as_one(vocab):
     from invoicebot.candidates import is_label_text
 
@@ -404,3 +423,25 @@ def test_a_label_that_ends_in_the_number_sign_labels_the_id_after_it(vocab):
                              (50, 140, "Rechnung Nr.4711-22")])
     assert [(c.value, c.left[0].field) for c in ctx.by_kind("id")] == [
         ("77-2024", "invoice_number"), ("SF54-076617", "invoice_number"), ("4711-22", "invoice_number")]
+
+
+def _po_field(ctx, value):
+    from invoicebot.schema import ExtractedField
+
+    c = next(c for c in ctx.by_kind("id") if c.value == value)
+    return {"po_number": ExtractedField(c.value, 0.9, c.page, c.bbox), "invoice_number": ExtractedField("CN-7", 0.9)}
+
+
+def test_a_credit_note_reference_is_no_po(vocab):
+    from invoicebot.pipeline import TYPE_TRUSTED_FROM, restrict_to_document_type
+
+    _, ctx = extract(vocab, [(50, 100, "Credit Note CN-7"), (50, 112, "Your reference: INV-2024-0117")])
+    fields = _po_field(ctx, "INV-2024-0117")
+    assert set(restrict_to_document_type(fields, "credit_note", 0.95, ctx=ctx, vocab=vocab)) == {"invoice_number"}
+    # on an invoice the same label gives the buyer's reference; an unsure type keeps it too
+    assert restrict_to_document_type(fields, "invoice", 0.95, ctx=ctx, vocab=vocab) == fields
+    assert restrict_to_document_type(fields, "credit_note", TYPE_TRUSTED_FROM - 0.01, ctx=ctx, vocab=vocab) == fields
+    # a PO label that names an order keeps its PO on a credit note
+    _, ctx = extract(vocab, [(50, 100, "Credit Note CN-7"), (50, 112, "PO number: 4500012345")])
+    fields = _po_field(ctx, "4500012345")
+    assert restrict_to_document_type(fields, "credit_note", 0.95, ctx=ctx, vocab=vocab) == fields

@@ -520,3 +520,15 @@ def test_place_hint_needs_a_known_currency(vocab_copy):
     _edit(vocab_copy / "currencies.yaml", lambda d: d["place_hints"].__setitem__("XYZ", ["Atlantis"]))
     with pytest.raises(ConfigError, match=r"currencies\.yaml: place_hints\.XYZ: unknown currency 'XYZ'"):
         load_vocabulary(vocab_copy)
+
+
+def test_credit_note_references(voc):
+    assert voc.is_credit_note_reference("Your Ref.") and voc.is_credit_note_reference("VS. RIFERIMENTO:")
+    assert not voc.is_credit_note_reference("PO #") and not voc.is_credit_note_reference("Bestellnummer")
+
+
+def test_credit_note_reference_must_be_a_po_label(vocab_copy):
+    _edit(vocab_copy / "labels.yaml", lambda d: d["credit_note_references"].append("Invoice No."))
+    with pytest.raises(ConfigError, match=r"labels\.yaml: credit_note_references\[\d+\]: 'Invoice No\.' is not a phrase "
+                                          r"under fields\.po_number"):
+        load_vocabulary(vocab_copy)
