@@ -288,3 +288,23 @@ def test_the_generators_own_id_labels_agree_with_the_vocabulary():
         wrong += [(lang, "your_ref", p) for p in concepts.get("your_ref", [])
                   if normalize_label(p) in meaning and not vocab.is_credit_note_reference(p)]
     assert not wrong
+
+
+def test_the_generators_products_banners_and_trades_are_not_the_dev_sets():
+    """The dev set only checks: none of the generator's multi-word products, banners or trades is printed on one
+    of its documents ("Simple Storage Service" of an AWS bill once was)."""
+    from invoicebot.synth.content import BANNERS, PRODUCTS, PROMOS
+    from invoicebot.synth.parties import LABEL_WORD_TRADES
+
+    dev = Path(__file__).resolve().parents[3] / "shared" / "dev" / "invoice2data" / "docs"
+    if not dev.is_dir():
+        pytest.skip(f"no dev set at {dev}")
+    import pdfplumber
+
+    text = ""
+    for pdf in sorted(dev.glob("*.pdf")):
+        with pdfplumber.open(pdf) as doc:
+            text += " ".join((page.extract_text() or "") for page in doc.pages) + " "
+    text = " ".join(text.casefold().split())
+    phrases = [p for p in [*PRODUCTS, *BANNERS, *PROMOS, *LABEL_WORD_TRADES] if len(p.split()) > 1 and "{" not in p]
+    assert phrases and not [p for p in phrases if p.casefold() in text]

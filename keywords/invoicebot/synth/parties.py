@@ -34,9 +34,9 @@ TRADES: dict[str, list[str]] = {
            "Serwis", "Media"],
 }
 # trades whose words are also field labels ("Web", "Payments", "Delivery", "Data", "Mobile"): the candidate
-# generator cuts names at labels, and the pieces ("Services, Inc." of "Acme Web Services, Inc.") must be learnt as
+# generator cuts names at labels, and the pieces ("Hosting, Inc." of "Acme Web Hosting, Inc.") must be learnt as
 # what they are, parts of a name
-LABEL_WORD_TRADES = ["Web Services", "Web Design", "Payments", "Mobile", "Data Systems", "Freight", "Delivery",
+LABEL_WORD_TRADES = ["Web Hosting", "Web Design", "Payments", "Mobile", "Data Systems", "Freight", "Delivery",
                      "Shipping", "Internet", "Phone Systems", "Bank", "Data", "Order Solutions", "Tax Advisors"]
 # legal forms often written after a comma ("Example Services, Inc.")
 COMMA_FORMS = {"Inc.", "Inc", "LLC", "Corp.", "Co.", "Ltd", "Ltd.", "Limited", "Pvt. Ltd.", "Pvt Ltd", "Private Limited",
