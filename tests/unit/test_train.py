@@ -113,6 +113,17 @@ def test_where_the_rules_fill_in_the_threshold_is_chosen_for_that_combination():
     assert _choose_field_strategy("invoice_number", docs, 0.5) == ("rules", 0.5)
 
 
+def test_a_threshold_is_the_lowest_of_the_near_best():
+    from invoicebot.train import THRESHOLD_TOLERANCE, lowest_near_best
+
+    flat = [(0.2, 0.728), (0.3, 0.721), (0.5, 0.725), (0.8, 0.733)]  # a field or two apart: noise
+    assert lowest_near_best(flat, (0.5, 0.0)) == (0.2, 0.733)
+    rising = [(0.2, 0.807), (0.5, 0.884), (0.6, 0.897), (0.8, 0.903)]
+    assert lowest_near_best(rising, (0.5, 0.0)) == (0.6, 0.903)
+    assert lowest_near_best([(0.3, 0.9), (0.4, 0.9 - 2 * THRESHOLD_TOLERANCE)], (0.5, 0.0))[0] == 0.3
+    assert lowest_near_best([], (0.5, 0.0)) == (0.5, 0.0)
+
+
 def test_the_type_head_alone_is_chosen_when_it_types_validation_best():
     from invoicebot.train import _choose_type_strategy
 
