@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from . import normalize
-from .layout import Line, document_lines, split_segments, union, x_overlap
+from .layout import Line, column_starts, document_lines, split_segments, union, x_overlap
 from .schema import BBox, Document
 from .validate import find_ibans
 from .vocabulary import Vocabulary
@@ -104,15 +104,10 @@ class DocumentContext:
 def _column_texts(line: Line) -> list[tuple[int, str]]:
     """The line's text cut where a wide gap parts two columns, each piece with where it starts: a label never
     spans columns ("Date" and "Due Date" heading two columns are not "Date due")."""
-    cuts = [0]
-    h = max(1.0, line.height)
-    for k in range(1, len(line.words)):
-        if line.words[k].bbox[0] - line.words[k - 1].bbox[2] > max(25.0, 2.5 * h):
-            cuts.append(k)
-    if len(cuts) == 1:
+    starts = column_starts(line) if line.words else [0]
+    if len(starts) == 1:
         return [(0, line.text)]
-    ends = [*cuts[1:], len(line.words)]
-    spans = [(line.offsets[a][0], line.offsets[b - 1][1]) for a, b in zip(cuts, ends, strict=True)]
+    spans = [(line.offsets[a][0], line.offsets[b - 1][1]) for a, b in zip(starts, [*starts[1:], len(line.words)], strict=True)]
     return [(s, line.text[s:e]) for s, e in spans]
 
 
@@ -293,7 +288,7 @@ def build_context(doc: Document, vocab: Vocabulary) -> DocumentContext:
                 continue
             if _misread_legal_form(vocab, token):  # "V.0.F." is the legal form V.O.F. as OCR reads it, no number
                 continue
-            if _HOUSE_NUMBER.match(line.text) and s == 0:  # "160 Oak Street": a house number, no document's
+            if s == 0 and _HOUSE_NUMBER.match(line.text):  # "160 Oak Street": a house number, no document's
                 continue
             candidates.append(_make(lines, i, "id", normalize.normalize_id(token), s, e))
         labels_here = label_spans.get(i, [])
@@ -569,7 +564,7 @@ def _attach_labels(ctx: DocumentContext, c: Candidate) -> None:
             break
         for m, kind in ctx.label_spans.get(j, []):
             lb = _span_bbox(up, m.start, m.end)
-            if x_overlap(lb, c.bbox) > 0.3 or (lb[0] - 15 <= c.bbox[0] <= lb[2] + 5):
+            if _in_column(lb, c.bbox):
                 c.above.append(LabelHit(m.field, m.phrase, kind, "above", c.bbox[1] - lb[3], lb))
     c.above.sort(key=lambda h: h.distance)
     # "... | Re.-datum" ending the line above and the value starting this one: a label wrapped before its value.
@@ -577,14 +572,25 @@ def _attach_labels(ctx: DocumentContext, c: Candidate) -> None:
     # Leistungszeitraum Auftragsbestätigung Nr" over "FS/2026/03/4044 ... 5347331"): that one is its label.
     if not c.left and not line.text[: c.start].strip() and c.line > 0:
         up = ctx.lines[c.line - 1]
-        ends = [(m, kind) for m, kind in ctx.label_spans.get(c.line - 1, []) if not up.text[m.end:].strip(" :")]
-        spans = sorted(ctx.label_spans.get(c.line - 1, []), key=lambda mk: mk[0].start)
-        over = any(not up.text[m.end : (spans[k + 1][0].start if k + 1 < len(spans) else len(up.text))].strip(" :|")
-                   and (x_overlap(lb := _span_bbox(up, m.start, m.end), c.bbox) > 0.3 or lb[0] - 15 <= c.bbox[0] <= lb[2] + 5)
-                   for k, (m, _) in enumerate(spans))
-        if ends and not over and up.page == line.page and 0 <= c.bbox[1] - up.bbox[3] < 1.5 * height:
+        here = ctx.label_spans.get(c.line - 1, [])
+        ends = [(m, kind) for m, kind in here if not up.text[m.end:].strip(" :")]
+        if (ends and up.page == line.page and 0 <= c.bbox[1] - up.bbox[3] < 1.5 * height
+                and not _heading_over(up, here, c.bbox)):
             m, kind = ends[-1]
             c.left.append(LabelHit(m.field, m.phrase, kind, "left", 40.0, _span_bbox(up, m.start, m.end)))
+
+
+def _in_column(label: BBox, box: BBox) -> bool:
+    """A label stands in the column of a value below it: they overlap, or the value starts under the label."""
+    return x_overlap(label, box) > 0.3 or label[0] - 15 <= box[0] <= label[2] + 5
+
+
+def _heading_over(up: Line, spans: list, box: BBox) -> bool:
+    """Some label of line ``up`` is a column heading (no value after it before the next label) over ``box``."""
+    spans = sorted(spans, key=lambda mk: mk[0].start)
+    nexts = [m.start for m, _ in spans[1:]] + [len(up.text)]
+    return any(not up.text[m.end : n].strip(" :|") and _in_column(_span_bbox(up, m.start, m.end), box)
+               for (m, _), n in zip(spans, nexts, strict=True))
 
 
 def _add_features(ctx: DocumentContext) -> None:

@@ -98,13 +98,16 @@ def document_lines(doc: Document) -> list[Line]:
     return out
 
 
+def column_starts(line: Line, gap: float = 25.0) -> list[int]:
+    """The indices of the words that start a segment of the line: the first, and each after a wide horizontal gap
+    (columns side by side)."""
+    wide = max(gap, 2.5 * max(1.0, line.height))
+    return [0] + [k for k in range(1, len(line.words)) if line.words[k].bbox[0] - line.words[k - 1].bbox[2] > wide]
+
+
 def split_segments(line: Line, gap: float = 25.0) -> list[Line]:
     """Split a line where the horizontal gap between words is wide (columns side by side)."""
-    segs: list[list[Word]] = [[]]
-    for prev, w in zip([None, *line.words[:-1]], line.words, strict=True):
-        if prev is not None:
-            h = max(1.0, line.height)
-            if w.bbox[0] - prev.bbox[2] > max(gap, 2.5 * h):
-                segs.append([])
-        segs[-1].append(w)
-    return [Line(line.page, line.index, s) for s in segs if s]
+    if not line.words:
+        return []
+    starts = column_starts(line, gap)
+    return [Line(line.page, line.index, line.words[a:b]) for a, b in zip(starts, [*starts[1:], len(line.words)], strict=True)]

@@ -613,7 +613,8 @@ STRATEGIES = ("model", "rules", "fallback", "surer")
 
 def calibrate(model: InvoiceModel, val: list[Example], vocab) -> tuple[float, dict[str, float], list]:
     """Temperature by validation NLL, then per-field thresholds: the lowest near the best of the network's
-    validation F1 (``lowest_near_best``); also returns the validation documents decoded at threshold 0 (``choose_strategies`` reads them).
+    validation F1 (``lowest_near_best``); also returns the validation documents decoded at threshold 0
+    (``choose_strategies`` reads them).
 
     The model remembers the validation documents' scores (``InvoiceModel.remember``) when the caller has asked
     it to, so the passes that follow (strategies, type trust, scoring) do not run the network again."""
