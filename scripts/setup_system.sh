@@ -5,6 +5,7 @@ packages=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-nld
   tesseract-ocr-spa tesseract-ocr-ita tesseract-ocr-pol
   chromium chromium-driver dovecot-imapd poppler-utils fonts-dejavu-core fonts-liberation
+  postgresql  # the work-item queue shared by many consumers (scripts/postgres.sh)
 )
 # sao (Tryton's web client) comes from npm: use the machine's Node.js when it has one, else Debian's.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
