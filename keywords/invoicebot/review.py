@@ -4,14 +4,21 @@
 code and a reason.  ``write_review_package`` puts what a person needs into one folder:
 
 | ``<document>``       | a copy of the attachment |
-| ``extraction.json``  | what the engine read (``ExtractionResult.to_dict``) |
-| ``document.json``    | the words with their boxes, when the document could be read |
+| ``extraction.json``  | what the engine read (``ExtractionResult.to_dict``), sensitive values masked |
+| ``document.json``    | the words with their boxes, when the document could be read, sensitive words masked |
 | ``page-N.png``       | each page with every field's box drawn and its confidence |
 | ``index.html``       | the page a reviewer opens |
 | ``corrections.json`` | the file the reviewer edits: fix values, set ``"status": "corrected"`` |
 
-``import_corrections`` reads corrected packages back, checks them against the canonical
-schema and keeps each one as a labelled example (the document's words + the corrected
+The package lands in the robot's output folder, which a Control Room uploads as artifacts: the
+IBAN, the tax ids and the vendor's address (``masking.SENSITIVE_FIELDS``) are masked in every text
+file of it.  Their real values, and the real words, are kept outside it in the review vault,
+``<state dir>/review-vault/<item>-<hash>.json`` (``INVOICEBOT_STATE_DIR``, default ``var/state``;
+file mode 0600), named in corrections.json's ``vault``.
+
+``import_corrections`` reads corrected packages back, restores each masked value the reviewer
+left as it was from the vault (a value they typed is taken as typed), checks them against the
+canonical schema and keeps each one as a labelled example (the document's words + the corrected
 values) in the corrections store, ``data/corrections/<sha256>.json`` by default.
 """
 
@@ -30,7 +37,7 @@ from typing import Any
 
 from .config import PROJECT_ROOT
 from .errors import InvoiceBotError
-from .masking import SENSITIVE_FIELDS
+from .masking import SENSITIVE_FIELDS, mask_data, mask_text, mask_token
 from .schema import (
     AMOUNT_FIELDS,
     DATE_FIELDS,
@@ -225,21 +232,87 @@ def draw_fields(img, result: ExtractionResult, page: int, rotation: int = 0):
     return img
 
 
+def default_vault_dir() -> Path:
+    """Where the real values of masked fields wait for the import: outside the artifacts, in the state folder."""
+    return Path(os.environ.get("INVOICEBOT_STATE_DIR") or PROJECT_ROOT / "var" / "state") / "review-vault"
+
+
+def vault_name(item: str, sha256: str) -> str:
+    """The vault file of one package: stable for the same item and document, wherever the package is copied."""
+    return f"{safe_name(item)}-{(sha256 or 'nohash')[:16]}.json"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by this user only (0600, folder 0700), replacing it atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def masked_result(result: ExtractionResult) -> ExtractionResult:
+    """A copy of ``result`` with sensitive fields masked by name and IBANs/tax ids masked in every text."""
+    return ExtractionResult.from_dict(mask_data(result.to_dict()))
+
+
+def masked_document(document: Document, result: ExtractionResult | None = None) -> dict[str, Any]:
+    """``document.to_dict()`` with the words of sensitive values starred.
+
+    Two rules: the words inside the box of a sensitive field (its IBAN, tax id, address), and every IBAN or
+    tax id that ``mask_text`` finds in a line, even one split into words ("DE89 3704 ..."): masking keeps
+    the length, so the masked line splits back into the same words.
+    """
+    data = document.to_dict()
+    boxes = []
+    for name, f in (result.fields.items() if result else ()):
+        if name in SENSITIVE_FIELDS and f.bbox and f.page and f.value not in (None, ""):
+            boxes.append((f.page, f.bbox))
+    for page in data.get("pages", []):
+        lines: dict[int, list[dict[str, Any]]] = {}
+        for w in page.get("words", []):
+            x0, y0, x1, y1 = w["bbox"]
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            if any(p == w.get("page", page.get("number")) and b[0] <= cx <= b[2] and b[1] <= cy <= b[3]
+                   for p, b in boxes):
+                w["text"] = mask_token(w["text"], 0, 0) if len(w["text"]) < 8 else mask_token(w["text"])
+            lines.setdefault(w.get("line", -1), []).append(w)
+        for words in lines.values():
+            joined = " ".join(w["text"] for w in words)
+            masked = mask_text(joined)
+            if masked == joined:
+                continue
+            at = 0
+            for w in words:
+                w["text"] = masked[at:at + len(w["text"])]
+                at += len(w["text"]) + 1
+    return data
+
+
 def corrections_template(result: ExtractionResult, decision: Decision, file_name: str,
-                         meta: dict[str, Any]) -> dict[str, Any]:
+                         meta: dict[str, Any], vault: str = "") -> dict[str, Any]:
+    """The corrections.json a reviewer edits; ``result`` and ``meta`` as they may be shown (masked)."""
+    sealed = sorted(n for n in SENSITIVE_FIELDS & set(HEADER_FIELDS)
+                    if n in result.fields and result.fields[n].value not in (None, ""))
     return {
         "status": "pending",
         "instructions": ("Correct the values below (dates YYYY-MM-DD, amounts like 1234.50, currency ISO 4217), "
                          "set status to 'corrected' (or 'rejected' if this is not something to key), save, then run "
-                         "`invoicebot review import <this folder>` or the keyword Import Review Corrections."),
+                         "`invoicebot review import <this folder>` or the keyword Import Review Corrections. "
+                         "Values with * (the fields in 'masked_fields') are masked: the real ones stay on the robot's "
+                         "machine. Leave such a value as it is to keep what was read, or type the whole correct value."),
         "document": file_name,
         "sha256": result.sha256,
         "code": decision.code,
-        "reason": decision.reason,
-        "source": meta,
+        "reason": mask_text(decision.reason),
+        "source": mask_data(meta),
         "document_type": result.document_type,
         "fields": {name: (result.fields[name].value if name in result.fields else None) for name in HEADER_FIELDS},
-        "line_items": [{k: getattr(li, k) for k in LINE_ITEM_FIELDS} for li in result.line_items],
+        "masked_fields": sealed,
+        "vault": vault,
+        "line_items": mask_data([{k: getattr(li, k) for k in LINE_ITEM_FIELDS} for li in result.line_items]),
         "reviewed_by": "",
     }
 
@@ -247,11 +320,13 @@ def corrections_template(result: ExtractionResult, decision: Decision, file_name
 def write_review_package(result: ExtractionResult, document_path: str | os.PathLike[str],
                          review_dir: str | os.PathLike[str], item: str, decision: Decision, *,
                          document: Document | None = None, meta: dict[str, Any] | None = None,
-                         reader: Callable[[str], Document] | None = None) -> Path:
+                         reader: Callable[[str], Document] | None = None,
+                         vault_dir: str | os.PathLike[str] | None = None) -> Path:
     """Write the review package of one item into ``review_dir/<item>/``; return that folder.
 
     ``document`` (the words) is read with ``reader`` when not given and the file is readable;
-    an unreadable file gets a package without page images.
+    an unreadable file gets a package without page images.  Sensitive values are masked in the
+    package; their real values and the real words go to ``vault_dir`` (default ``default_vault_dir()``).
     """
     src = Path(document_path)
     out = Path(review_dir) / safe_name(item)
@@ -259,7 +334,8 @@ def write_review_package(result: ExtractionResult, document_path: str | os.PathL
     file_name = safe_name(src.name, 120)
     if src.exists():
         shutil.copy2(src, out / file_name)
-    (out / "extraction.json").write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    shown = masked_result(result)
+    (out / "extraction.json").write_text(json.dumps(shown.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
     if document is None and result.ok and src.exists():
         if reader is None:
             from .readers import read_document as reader  # the engine's reader; imported only when needed
@@ -268,10 +344,25 @@ def write_review_package(result: ExtractionResult, document_path: str | os.PathL
         except InvoiceBotError:
             document = None
     if document is not None:
-        (out / "document.json").write_text(json.dumps(document.to_dict(), ensure_ascii=False), encoding="utf-8")
+        (out / "document.json").write_text(json.dumps(masked_document(document, result), ensure_ascii=False),
+                                           encoding="utf-8")
+    vault = vault_name(item, result.sha256)
+    sealed = {n: f.value for n, f in result.fields.items() if n in SENSITIVE_FIELDS and f.value not in (None, "")}
+    vault_path = (Path(vault_dir) if vault_dir else default_vault_dir()) / vault
+    try:
+        _write_private(vault_path, json.dumps({
+            "item": item, "sha256": result.sha256, "package": str(out.resolve()),
+            "fields": sealed, "masked": {n: shown.fields[n].value for n in sealed},
+            "document": document.to_dict() if document is not None else None,
+        }, ensure_ascii=False))
+    except OSError as exc:
+        raise ReviewPackageError(f"cannot keep the real values of review package {out.name} in the review vault "
+                                 f"{vault_path}: {exc.strerror or exc}; set INVOICEBOT_STATE_DIR to a folder this "
+                                 "user may write (the values are kept out of the package itself)",
+                                 path=str(vault_path)) from exc
     corrections = out / "corrections.json"
     if not corrections.exists():  # never overwrite a reviewer's work
-        tpl = corrections_template(result, decision, file_name, meta or {})
+        tpl = corrections_template(shown, decision, file_name, meta or {}, vault)
         corrections.write_text(json.dumps(tpl, indent=2, ensure_ascii=False), encoding="utf-8")
     images: list[str] = []
     render_error = ""
@@ -285,8 +376,11 @@ def write_review_package(result: ExtractionResult, document_path: str | os.PathL
                 images.append(name)
         except Exception as exc:  # noqa: BLE001 - any renderer failure: the package is still useful without images
             render_error = f"page images could not be drawn: {exc}"
+    shown_decision = Decision(decision.decision, decision.code, mask_text(decision.reason), decision.exception_type,
+                              list(decision.fields))
     (out / "index.html").write_text(
-        _package_html(result, decision, file_name, images, meta or {}, render_error), encoding="utf-8")
+        _package_html(shown, shown_decision, file_name, images, mask_data(meta or {}), mask_text(render_error)),
+        encoding="utf-8")
     return out
 
 
@@ -398,16 +492,61 @@ def find_packages(path: str | os.PathLike[str]) -> list[Path]:
     return found
 
 
+def _load_vault(data: dict[str, Any], vault_dir: Path) -> dict[str, Any] | None:
+    name = data.get("vault")
+    if not isinstance(name, str) or not name or Path(name).name != name:
+        return None
+    try:
+        return json.loads((vault_dir / name).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def unseal_corrections(data: dict[str, Any], vault: dict[str, Any] | None, where: str,
+                       vault_dir: Path) -> list[str]:
+    """Put the real value back into ``data["fields"]`` where the reviewer left a masked value unchanged.
+
+    A value without ``*`` is the reviewer's own and is kept; an emptied one stays empty.  Returns the
+    problems: a masked value whose real one is not in the vault, or a masked value the reviewer edited.
+    """
+    fields = data.get("fields")
+    if not isinstance(fields, dict):
+        return []
+    problems = []
+    real = (vault or {}).get("fields") or {}
+    masked = (vault or {}).get("masked") or {}
+    names = set(data.get("masked_fields") or []) | {n for n in SENSITIVE_FIELDS if isinstance(fields.get(n), str)}
+    for name in sorted(names):
+        value = fields.get(name)
+        if not isinstance(value, str) or "*" not in value:
+            continue
+        at = f"{where}: fields.{name}"
+        if vault is None:
+            problems.append(f"{at} is masked and its real value is not in the review vault {vault_dir / str(data.get('vault'))}; "
+                            "import on the machine that wrote the package (same INVOICEBOT_STATE_DIR), or type the "
+                            "whole value")
+        elif name in real and value == masked.get(name):
+            fields[name] = real[name]
+        else:
+            problems.append(f"{at} = {value!r} is partly masked; leave it exactly as it was to keep the value read, "
+                            "or type the whole correct value")
+    return problems
+
+
 def import_corrections(path: str | os.PathLike[str], store_dir: str | os.PathLike[str] | None = None, *,
-                       reader: Callable[[str], Document] | None = None) -> dict[str, Any]:
+                       reader: Callable[[str], Document] | None = None,
+                       vault_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Import every corrected package under ``path`` into the corrections store.
 
-    Returns ``{"imported": [...], "rejected": [...], "pending": [...], "store": dir}``.  All packages
-    are checked first; when any is invalid, ``CorrectionInvalid`` lists every problem and nothing is stored.
+    Masked values the reviewer left unchanged get their real value back from the review vault
+    (``vault_dir``, default ``default_vault_dir()``).  Returns ``{"imported": [...], "rejected": [...],
+    "pending": [...], "store": dir}``.  All packages are checked first; when any is invalid,
+    ``CorrectionInvalid`` lists every problem and nothing is stored.
     """
     store = Path(store_dir) if store_dir else default_corrections_dir()
+    vaults = Path(vault_dir) if vault_dir else default_vault_dir()
     packages = find_packages(path)
-    loaded: list[tuple[Path, dict[str, Any]]] = []
+    loaded: list[tuple[Path, dict[str, Any], dict[str, Any] | None]] = []
     problems: list[str] = []
     for pkg in packages:
         where = str(pkg / "corrections.json")
@@ -416,16 +555,25 @@ def import_corrections(path: str | os.PathLike[str], store_dir: str | os.PathLik
         except json.JSONDecodeError as exc:
             problems.append(f"{where}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
             continue
-        problems.extend(check_corrections(data, where))
-        loaded.append((pkg, data))
+        vault = _load_vault(data, vaults) if isinstance(data, dict) else None
+        if isinstance(data, dict) and data.get("status") == "corrected":
+            problems.extend(unseal_corrections(data, vault, where, vaults))
+            problems.extend(check_corrections(data, where))
+        elif isinstance(data, dict) and isinstance(data.get("fields"), dict):  # not imported: masks are no error
+            shown = {k: (None if k in SENSITIVE_FIELDS and isinstance(v, str) and "*" in v else v)
+                     for k, v in data["fields"].items()}
+            problems.extend(check_corrections({**data, "fields": shown}, where))
+        else:
+            problems.extend(check_corrections(data, where))
+        loaded.append((pkg, data, vault))
     if problems:
-        raise CorrectionInvalid(problems, path=str(path))
+        raise CorrectionInvalid([mask_text(p) for p in problems], path=str(path))
     out: dict[str, Any] = {"imported": [], "rejected": [], "pending": [], "store": str(store)}
-    for pkg, data in loaded:
+    for pkg, data, vault in loaded:
         if data["status"] != "corrected":
             out[data["status"]].append(str(pkg))
             continue
-        example = _labelled_example(pkg, data, reader)
+        example = _labelled_example(pkg, data, reader, vault)
         store.mkdir(parents=True, exist_ok=True)
         name = safe_name(example["sha256"] or pkg.name) + ".json"
         (store / name).write_text(json.dumps(example, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -433,11 +581,17 @@ def import_corrections(path: str | os.PathLike[str], store_dir: str | os.PathLik
     return out
 
 
-def _labelled_example(pkg: Path, data: dict[str, Any], reader: Callable[[str], Document] | None) -> dict[str, Any]:
+def _labelled_example(pkg: Path, data: dict[str, Any], reader: Callable[[str], Document] | None,
+                      vault: dict[str, Any] | None = None) -> dict[str, Any]:
     extraction = {}
     if (pkg / "extraction.json").is_file():
         extraction = json.loads((pkg / "extraction.json").read_text(encoding="utf-8"))
-    if (pkg / "document.json").is_file():
+    for name, value in ((vault or {}).get("fields") or {}).items():  # the values read, not their masks
+        if name in extraction.get("fields", {}):
+            extraction["fields"][name]["value"] = value
+    if (vault or {}).get("document"):  # the real words; the package's document.json has masked ones
+        doc = Document.from_dict(vault["document"])
+    elif (pkg / "document.json").is_file():
         doc = Document.from_dict(json.loads((pkg / "document.json").read_text(encoding="utf-8")))
     else:
         file = pkg / str(data.get("document", ""))
@@ -481,9 +635,10 @@ def main(argv: list[str] | None = None) -> int:
     imp = sub.add_parser("import", help="import corrected packages into the corrections store")
     imp.add_argument("path", help="a review package folder, or the folder holding them (output/review)")
     imp.add_argument("--store", help=f"corrections store (default {default_corrections_dir()})")
+    imp.add_argument("--vault", help=f"review vault holding the masked values (default {default_vault_dir()})")
     args = p.parse_args(argv)
     try:
-        out = import_corrections(args.path, args.store)
+        out = import_corrections(args.path, args.store, vault_dir=args.vault)
     except (CorrectionInvalid, ReviewPackageError) as exc:
         print(f"invoicebot review import: {exc}", file=sys.stderr)
         return 2

@@ -10,6 +10,13 @@ from invoicebot import review
 from invoicebot.schema import Document, ExtractedField, ExtractionResult, Page, ValidationIssue, Word
 
 
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path, monkeypatch):
+    """The review vault (real values of masked fields) in a temporary state folder, never the repository's."""
+    monkeypatch.setenv("INVOICEBOT_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
 def make_pdf(path: Path) -> Path:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
@@ -250,3 +257,89 @@ def test_review_cli_import(tmp_path, capsys):
     _edit(pkg, fields={"invoice_date": "yesterday"})
     assert review.main(["import", str(pkg), "--store", str(tmp_path / "store")]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------- no secret in clear
+
+IBAN, TAX_ID, ADDRESS = "DE89370400440532013000", "DE811234567", "12 Market Street, Leeds LS1 6DT"
+
+
+def _sensitive_package(tmp_path: Path, **meta) -> tuple[Path, ExtractionResult]:
+    pdf = make_pdf(tmp_path / "inv.pdf")
+    res = make_result(pdf)
+    res.fields["iban"] = ExtractedField(IBAN, 0.7, 1, (100, 700, 500, 720), raw="DE89 3704 0044 0532 0130 00")
+    res.fields["vendor_tax_id"] = ExtractedField(TAX_ID, 0.9, 1, (100, 730, 300, 750), raw="USt-IdNr. DE811234567")
+    res.fields["vendor_address"] = ExtractedField(ADDRESS, 0.9, 1, (100, 60, 400, 75))
+    res.issues = [ValidationIssue("IBAN_CHECKSUM", f"IBAN {IBAN} fails its check digits", ["iban"])]
+    doc = make_document(pdf)
+    doc.pages[0].words += [Word(t, (100 + 80 * i, 702, 170 + 80 * i, 718), 1, line=5)
+                           for i, t in enumerate(["IBAN", "DE89", "3704", "0044", "0532", "0130", "00"])]
+    doc.pages[0].words += [Word("DE811234567", (150, 732, 290, 748), 1, line=6),
+                           Word("12", (100, 62, 120, 73), 1, line=2), Word("Market", (125, 62, 200, 73), 1, line=2)]
+    d = review.decide(res, min_confidence=0.95)
+    out = review.write_review_package(res, pdf, tmp_path / "review", "att-9", d, document=doc,
+                                      meta={"sender": "billing@northwind.test", **meta})
+    return out, res
+
+
+def test_review_package_has_no_iban_tax_id_or_address_in_clear(tmp_path, state_dir):
+    # defect of issue 19: the package (output folder = Control Room artifacts) held the IBAN and tax id in clear
+    out, _ = _sensitive_package(tmp_path, note=f"pay to {IBAN}")
+    texts = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir() if p.suffix in (".json", ".html")}
+    assert set(texts) == {"extraction.json", "document.json", "corrections.json", "index.html"}
+    for name, text in texts.items():
+        for secret in (IBAN, "3704 0044", "0532", TAX_ID, "Market Street"):
+            assert secret not in text, f"{secret} in clear in {name}"
+    assert "DE89" in texts["index.html"] and "Northwind Ltd" in texts["index.html"]  # still tells accounts apart
+    corrections = json.loads(texts["corrections.json"])
+    assert corrections["masked_fields"] == ["iban", "vendor_address", "vendor_tax_id"]
+    words = [w["text"] for w in json.loads(texts["document.json"])["pages"][0]["words"]]
+    assert words[:3] == ["INVOICE", "INV-1042", "119.00"] and len(words) == 3 + 7 + 3  # same words, masked
+    vault = state_dir / "review-vault" / corrections["vault"]
+    assert (vault.stat().st_mode & 0o777) == 0o600
+    assert json.loads(vault.read_text())["fields"]["iban"] == IBAN
+
+
+def test_import_restores_masked_values_left_unchanged_and_takes_typed_ones(tmp_path):
+    out, _ = _sensitive_package(tmp_path)
+    _edit(out, status="corrected", fields={"vendor_tax_id": "DE999999999"})
+    result = review.import_corrections(out, tmp_path / "store")
+    example = json.loads(Path(result["imported"][0]["example"]).read_text())
+    assert example["fields"]["iban"] == IBAN and example["fields"]["vendor_address"] == ADDRESS  # left: restored
+    assert example["fields"]["vendor_tax_id"] == "DE999999999"  # typed: taken
+    assert example["changed"] == ["vendor_tax_id"]
+    assert "DE89 3704 0044 0532 0130 00" in " ".join(w["text"] for w in example["words"])  # the real words
+
+
+def test_import_refuses_an_edited_mask_or_a_missing_vault(tmp_path, state_dir):
+    out, _ = _sensitive_package(tmp_path)
+    data = json.loads((out / "corrections.json").read_text())
+    _edit(out, status="corrected", fields={"iban": data["fields"]["iban"][:-1] + "1"})
+    with pytest.raises(review.CorrectionInvalid, match=r"fields.iban = 'DE89\*+01' is partly masked"):
+        review.import_corrections(out, tmp_path / "store")
+    _edit(out, fields={"iban": data["fields"]["iban"]})
+    (state_dir / "review-vault" / data["vault"]).unlink()
+    with pytest.raises(review.CorrectionInvalid, match="not in the review vault .*type the whole value") as err:
+        review.import_corrections(out, tmp_path / "store")
+    assert IBAN not in str(err.value) and not (tmp_path / "store").exists()
+
+
+def test_pending_packages_with_masked_values_import_as_pending(tmp_path):
+    _sensitive_package(tmp_path)
+    assert len(review.import_corrections(tmp_path / "review", tmp_path / "store")["pending"]) == 1
+
+
+def test_review_page_escapes_document_text(tmp_path):
+    pdf = make_pdf(tmp_path / "inv.pdf")
+    res = make_result(pdf)
+    res.fields["vendor_name"] = ExtractedField("<script>alert(1)</script>", 0.95, 1, (100, 40, 300, 60),
+                                               raw="\" onmouseover=\"alert(2)")
+    res.issues = [ValidationIssue("X", "<img src=x onerror=alert(3)>", ["vendor_name"])]
+    out = review.write_review_package(res, pdf, tmp_path / "review", "att-x", review.decide(res),
+                                      meta={"subject": "' onmouseover='alert(4)", "<b id=k>": "<i id=v>"})
+    page = (out / "index.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script" not in page
+    assert "&quot; onmouseover=&quot;alert(2)" in page and '" onmouseover=' not in page
+    assert "&#x27; onmouseover=&#x27;alert(4)" in page and "' onmouseover=" not in page
+    assert "<img src=x" not in page and "<b id=k>" not in page and "<i id=v>" not in page
+    assert "&lt;b id=k&gt;: &lt;i id=v&gt;" in page
