@@ -5,7 +5,11 @@ Documentation       Producer: reads the vendor mailbox and writes one work item 
 ...                 otherwise the folder of ``.eml`` files ``${MAIL_FOLDER}`` (seeded once from
 ...                 ``resources/demo_inbox``). Each work item carries sender, subject, date, message id, file name
 ...                 and hash, with the file attached; a document already taken before is queued without a file
-...                 (``duplicate_of``) so that a person sees it. Handled mail moves to processed/ (never deleted).
+...                 (``duplicate_of``) so that a person sees it. Handled mail moves to processed/ (never deleted);
+...                 a mail the robot cannot take as it is (too large, MIME that cannot be parsed, more documents than
+...                 the per-mail limit) moves to review/ with its reason in the run report, and the run goes on.
+...                 Crash-safe: an attachment counts as queued in the ledger only once its work item exists, so a
+...                 run stopped at any point queues on the next run what it had not queued, and nothing twice.
 Library             RPA.Robocorp.WorkItems
 Resource            resources/common.resource
 
@@ -23,7 +27,6 @@ ${ATTACHMENTS_DIR}      ${OUTPUT_DIR}${/}attachments
 *** Tasks ***
 Queue Vendor Attachments
     [Documentation]    One output work item per document attachment of every vendor mail.
-    Reset Local Output Work Items
     Start Run Report    %{RC_PROCESS_RUN_ID=}
     @{messages} =    List Vendor Messages
     FOR    ${message}    IN    @{messages}
@@ -51,6 +54,11 @@ Seed Mail Folder
 
 Queue Attachments Of Message
     [Arguments]    ${message}
+    IF    $message['problems']
+        Record Mail In Run Report    ${message}    queued=${0}
+        Move Message To Review    ${message}    reason=${{'; '.join($message['problems'])}}
+        RETURN
+    END
     @{attachments} =    Save Invoice Attachments    ${ATTACHMENTS_DIR}    messages=${{[$message]}}
     ...    include_skipped=${True}
     ${queued} =    Set Variable    ${0}
@@ -60,6 +68,7 @@ Queue Attachments Of Message
             Queue Attachment    ${attachment}    ${message}
             ${queued} =    Evaluate    ${queued} + 1
         END
+        IF    $attachment['status'] == 'saved'    Mark Attachment Queued    ${attachment}
     END
     Record Mail In Run Report    ${message}    ${attachments}    queued=${queued}
     Mark Message Processed    ${message}

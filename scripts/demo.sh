@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export PYTHONPATH="$PWD/keywords" OMP_THREAD_LIMIT=1 SE_OFFLINE=true HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-export RPA_WORKITEMS_ADAPTER=RPA.Robocorp.WorkItems.FileAdapter
+export RPA_WORKITEMS_ADAPTER=InvoiceLibrary.fileadapter.DurableFileAdapter
 
 bash scripts/tryton/start.sh
 

@@ -23,6 +23,7 @@ marks every message read.  So the source folder is always listed read-only.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import imaplib
 import os
 import re
@@ -56,7 +57,9 @@ class MailboxNotOpen(MailboxError):
     """A keyword needs `Open Mailbox` or `Open Mail Folder` first."""
 
 
-LEDGER_FILE = "attachment-ledger.json"
+LEDGER_FILE = "attachment-ledger.jsonl"
+#: The ledger's name before it became JSON Lines; an installation that has only this one is moved on.
+LEGACY_LEDGER_FILE = "attachment-ledger.json"
 
 
 def default_state_dir() -> Path:
@@ -151,6 +154,7 @@ def message_summary(message: engine.Message, ref: str) -> dict[str, Any]:
         "message_id": message.message_id,
         "documents": len(message.documents),
         "skipped": [f"{a.file_name}: {a.skip_reason}" for a in message.skipped],
+        "problems": list(message.problems),
     }
 
 
@@ -374,8 +378,11 @@ class MailboxKeywords(Component):
 
     def _open_ledger(self, state_dir: str | None) -> None:
         path = Path(state_dir) if state_dir else default_state_dir()
+        legacy, current = path / LEGACY_LEDGER_FILE, path / LEDGER_FILE
+        if legacy.is_file() and not current.exists():
+            legacy.rename(current)  # the ledger reads the old format and rewrites it as JSON Lines
         try:
-            self._ledger = engine.AttachmentLedger(path / LEDGER_FILE)
+            self._ledger = engine.AttachmentLedger(current)
         except engine.MailError as exc:
             raise MailboxError(str(exc)) from exc
 
@@ -478,8 +485,10 @@ never logs it, but Robot logs argument values at TRACE level: leave it to the va
         """Lists the messages in the source folder, each parsed, without changing any flag.
 
         Returns a list of dicts with ``ref`` (the IMAP uid or the ``.eml`` path), ``sender``, ``sender_name``,
-        ``subject``, ``date`` (ISO 8601), ``message_id``, ``documents`` (how many attachments are documents)
-        and ``skipped`` (the other parts, each with why).
+        ``subject``, ``date`` (ISO 8601), ``message_id``, ``documents`` (how many attachments are documents),
+        ``skipped`` (the other parts, each with why) and ``problems`` (why a person must open the mail: too large,
+        MIME that cannot be parsed, more documents than the per-mail limit; empty for an ordinary mail). A mail
+        with problems is listed like any other, never dropped: move it to review with `Move Message To Review`.
 
         | =Arguments= | =Description= |
         | (none) | Lists the folder that `Open Mailbox` or `Open Mail Folder` opened. |
@@ -502,9 +511,12 @@ never logs it, but Robot logs argument values at TRACE level: leave it to the va
         for ref, raw in raw_items:
             try:
                 msg = engine.parse_message(raw, ref=ref)
-            except engine.MailError as exc:
-                logger.warn(f"message {ref} skipped: {exc}")
-                continue
+            except Exception as exc:  # the engine answers every content with a Message; this is a bug: go on
+                msg = engine.Message(sender="", sender_name="", subject="", date="",
+                                     message_id=f"no-id-{hashlib.sha256(raw).hexdigest()[:16]}", source=ref,
+                                     problems=[f"the mail cannot be read ({type(exc).__name__}: {exc}); open it by hand"])
+            if msg.problems:
+                logger.warn(f"message {ref} needs a person: {'; '.join(msg.problems)}")
             self._messages[ref] = msg
             out.append(message_summary(msg, ref))
         logger.info(f"{len(out)} message(s) in {source.describe()}")
@@ -568,6 +580,32 @@ never logs it, but Robot logs argument values at TRACE level: leave it to the va
                         results.append(d)
         logger.info(f"saved {saved} new document(s) into {target_dir}, skipped {skipped}, from {len(refs)} message(s)")
         return results
+
+    @keyword
+    def mark_attachment_queued(self, attachment: dict) -> None:
+        """Records in the attachment ledger that the work item of a saved attachment exists.
+
+        Call it right after `Create Output Work Item`: until then the ledger holds the attachment as ``saved``,
+        and a run that was stopped in between (killed, disk full) queues it again on the next run instead of
+        taking it for a duplicate of itself.
+
+        | =Arguments= | =Description= |
+        | ``attachment`` | An entry of `Save Invoice Attachments` with ``status`` ``saved``. |
+
+        Example:
+        | Create Output Work Item    variables=${payload}    files=${attachment}[path]    save=${True}
+        | `Mark Attachment Queued`    ${attachment}
+
+        Fails when no mailbox is open or the ledger cannot be written (the message says what to check).
+        """
+        if self._ledger is None:
+            raise MailboxNotOpen("no mailbox is open; call Open Mailbox or Open Mail Folder first")
+        if attachment.get("status") != "saved":
+            return
+        try:
+            engine.mark_queued(self._ledger, [attachment["sha256"]])
+        except engine.MailError as exc:
+            raise MailboxError(str(exc)) from exc
 
     @keyword
     def mark_message_processed(self, message: Any) -> str:

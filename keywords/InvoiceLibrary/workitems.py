@@ -95,35 +95,6 @@ class WorkItemKeywords(Component):
         return run
 
     @keyword
-    def reset_local_output_work_items(self) -> None:
-        """Empties the local output work item file, so that a run that queues nothing hands on nothing.
-
-        Only acts with the FileAdapter (``RPA_WORKITEMS_ADAPTER`` ending in ``FileAdapter``) and a set
-        ``RPA_OUTPUT_WORKITEM_PATH``; on an orchestrator it does nothing.
-
-        | =Arguments= | =Description= |
-        | (none) | |
-
-        Example:
-        | `Reset Local Output Work Items`
-
-        Fails when the output file cannot be written (the message names it).
-        """
-        adapter = os.environ.get("RPA_WORKITEMS_ADAPTER", "")
-        out = os.environ.get("RPA_OUTPUT_WORKITEM_PATH", "")
-        if not adapter.endswith("FileAdapter") or not out:
-            logger.info("not the local FileAdapter: nothing to reset")
-            return
-        path = Path(out)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("[]\n", encoding="utf-8")
-        except OSError as exc:
-            raise InvoiceRobotError(f"cannot write the local work item file {path}: {exc.strerror}; "
-                                    "check RPA_OUTPUT_WORKITEM_PATH") from exc
-        logger.info(f"local output work items reset: {path}")
-
-    @keyword
     def attachment_work_item_payload(self, attachment: Any, message: Any = None) -> DotDict:
         """Builds the work item payload of one attachment: sender, subject, date, message id, file name, hash.
 
@@ -198,15 +169,33 @@ class WorkItemKeywords(Component):
     def attachment_should_be_queued(self, attachment: Any) -> bool:
         """Returns true when an attachment becomes a work item: a saved document, or a duplicate to report.
 
+        A saved document whose work item the local output work-items file already holds (an earlier run made it
+        and was stopped before `Mark Attachment Queued`) is not queued twice.
+
         | =Arguments= | =Description= |
         | ``attachment`` | One entry of what `Save Invoice Attachments` returned. |
 
         Example:
         | ${queue} =    `Attachment Should Be Queued`    ${attachment}
 
-        Fails never; an attachment without a status is not queued.
+        Fails when the local output work-items file is unreadable; an attachment without a status is not queued.
         """
-        return is_queueable(attachment)
+        if not is_queueable(attachment):
+            return False
+        if _get(attachment, "status") == "saved":
+            key = item_key(_get(attachment, "message_id"), _get(attachment, "sha256"))
+            out = os.environ.get("RPA_OUTPUT_WORKITEM_PATH", "")
+            if out and os.environ.get("RPA_WORKITEMS_ADAPTER", "").endswith("FileAdapter"):
+                from .fileadapter import WorkItemsFileError, queued_keys
+
+                try:
+                    if key in queued_keys(out):
+                        logger.info(f"{_get(attachment, 'file_name')}: its work item {key} was queued by an earlier "
+                                    "run; not queued again")
+                        return False
+                except WorkItemsFileError as exc:
+                    raise InvoiceRobotError(str(exc)) from exc
+        return True
 
     @keyword
     def record_mail_in_run_report(self, message: Any, attachments: list | None = None, queued: int | None = None,
@@ -228,11 +217,19 @@ class WorkItemKeywords(Component):
         n = int(queued) if queued not in (None, "") else sum(1 for a in attachments if is_queueable(a))
         skipped = [f"{_get(a, 'file_name')}: {_get(a, 'reason')}" for a in attachments
                    if _get(a, "status") == "skipped" and not is_queueable(a)]
-        note = "" if n else "no document attached"
+        problems = list(_get(message, "problems", None) or [])
+        earlier = [a for a in attachments if str(_get(a, "reason")).startswith("already queued from this mail")]
+        if problems:
+            note = "sent to review: " + "; ".join(problems)
+        elif n or earlier:
+            note = ""
+        else:
+            note = "no document attached"
         if skipped:
             note = (note + "; " if note else "") + "skipped " + "; ".join(skipped)
         record = MailRecord(message_id=_get(message, "message_id"), sender=_get(message, "sender"),
-                            subject=_get(message, "subject"), mail_date=_get(message, "date"), attachments=n, note=note)
+                            subject=_get(message, "subject"), mail_date=_get(message, "date"), attachments=n, note=note,
+                            review="; ".join(problems))
         self._report(report_dir).add_mail(record)
         logger.info(mask_text(f"mail {record.message_id} from {record.sender}: {n} queued. {note}"))
 
@@ -284,7 +281,8 @@ class WorkItemKeywords(Component):
         Example:
         | [Teardown]    `Write Run Report`
 
-        Fails when a line of ``records.jsonl`` is damaged (the message names the line).
+        Fails when the report folder cannot be written; a damaged line of ``records.jsonl`` (a crash while
+        appending) is skipped and counted in the summary's ``damaged_record_lines``.
         """
         touched = dict(self.ctx.cache.get("runs_touched") or {})
         if not touched:

@@ -21,12 +21,15 @@ What real vendor mail carries and how it is handled:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import hashlib
 import io
 import json
+import logging
 import os
+import quopri
 import re
 import shutil
 import tempfile
@@ -50,6 +53,8 @@ from .readers.detect import sniff as sniff_document
 
 ZIP = "application/zip"
 
+log = logging.getLogger(__name__)
+
 #: Media types that are documents for the readers, with the extension a saved file gets.
 DOCUMENT_TYPES: dict[str, str] = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg", TIFF: ".tif"}
 
@@ -57,6 +62,14 @@ DOCUMENT_TYPES: dict[str, str] = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg", TIFF: 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 #: An image below this size that is not explicitly attached is taken for a logo or signature.
 SMALL_INLINE_IMAGE_BYTES = 16 * 1024
+#: MIME nested deeper than this is not walked further (the mail goes to review with the reason).
+MAX_MIME_DEPTH = 30
+#: A mail with more parts than this is not walked further (the mail goes to review with the reason).
+MAX_MIME_PARTS = 2000
+#: Most documents taken from one mail; a mail with more goes to review whole (nothing of it is queued).
+MAX_DOCUMENTS_PER_MESSAGE = int(os.environ.get("INVOICEBOT_MAX_MAIL_DOCUMENTS") or 50)
+#: The headers read from a mail that is too large or cannot be parsed (to name it in the report).
+_HEAD_BYTES = 64 * 1024
 
 #: Folder names under a ``.eml`` folder inbox for handled mail.
 PROCESSED = "processed"
@@ -135,6 +148,8 @@ class Message:
     source: str = ""  # the .eml path or the IMAP uid
     raw_sha256: str = ""
     defects: list[str] = field(default_factory=list)
+    #: Why a person must open this mail (too large, broken MIME, too many documents ...); empty when none.
+    problems: list[str] = field(default_factory=list)
 
     @property
     def documents(self) -> list[Attachment]:
@@ -274,15 +289,54 @@ def _iso_date(raw: str) -> str:
     return dt.isoformat()
 
 
+def _parts(msg: EmailMessage, max_depth: int = MAX_MIME_DEPTH) -> Iterator[EmailMessage]:
+    """Every part of ``msg``, depth-first, without recursion and not below ``max_depth`` levels."""
+    stack = [(msg, 0)]
+    while stack:
+        part, depth = stack.pop()
+        yield part
+        if depth < max_depth and part.is_multipart():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                stack.extend((p, depth + 1) for p in reversed(payload) if isinstance(p, EmailMessage))
+
+
 def _html_cids(msg: EmailMessage) -> set[str]:
     """Content-IDs that an HTML body refers to with ``cid:``."""
     cids: set[str] = set()
-    for part in msg.walk():
+    for part in _parts(msg):
         if part.get_content_type() == "text/html" and not part.get_filename():
-            payload = part.get_payload(decode=True) or b""
+            try:
+                payload = part.get_payload(decode=True) or b""
+            except Exception:  # a broken transfer encoding: no references to read
+                continue
+            if not isinstance(payload, bytes):
+                continue
             for m in re.finditer(rb"cid:([^\"'\s>)]+)", payload, re.IGNORECASE):
                 cids.add(m.group(1).decode("ascii", "replace").strip("<>").lower())
     return cids
+
+
+_BOUNDARY_LINE = re.compile(r"^--([0-9A-Za-z'()+_,./:=?-]{1,70}?)(--)?[ \t\r]*$", re.MULTILINE)
+
+
+def _recover_multipart(part: EmailMessage) -> EmailMessage | None:
+    """A multipart whose boundary is missing or does not match its body (the parser then sees one text blob):
+    parse it again with the delimiter its body does use.  None when the body shows no delimiter."""
+    body = part.get_payload()
+    if not isinstance(body, str) or not body:
+        return None
+    found = [m.group(1) for m in _BOUNDARY_LINE.finditer(body)]
+    if not found:
+        return None
+    boundary = max(set(found), key=found.count)
+    head = f'Content-Type: {part.get_content_type()}; boundary="{boundary}"\r\n\r\n'
+    raw = head.encode("ascii") + body.encode("utf-8", "surrogateescape")
+    try:
+        again = BytesParser(policy=policy.default).parsebytes(raw)
+    except Exception:
+        return None
+    return again if again.is_multipart() and again.get_payload() else None
 
 
 class _Walker:
@@ -290,6 +344,8 @@ class _Walker:
         self.limits = limits
         self.out: list[Attachment] = []
         self.seen: dict[str, str] = {}  # sha256 -> origin of the first copy in this message
+        self.problems: list[str] = []
+        self.parts = 0
 
     def add(self, att: Attachment) -> None:
         if att.is_document:
@@ -300,20 +356,46 @@ class _Walker:
                 self.seen[att.sha256] = att.origin
         self.out.append(att)
 
-    def walk(self, msg: EmailMessage, origin: str, cids: set[str], in_related: bool = False) -> None:
+    def walk(self, msg: EmailMessage, origin: str, cids: set[str], in_related: bool = False, depth: int = 0) -> None:
+        self.parts += 1
+        where = origin or "the mail"
+        if self.parts > MAX_MIME_PARTS:
+            if not any("parts" in p for p in self.problems):
+                self.problems.append(f"the mail has more than {MAX_MIME_PARTS} MIME parts; only the first were read")
+            return
+        if depth > MAX_MIME_DEPTH:
+            self.problems.append(f"{where} is nested deeper than {MAX_MIME_DEPTH} MIME levels; what lies below was not read")
+            return
         if msg.get_content_type() in ("message/rfc822", "message/global"):
             inner = msg.get_payload()
-            inner_msgs = inner if isinstance(inner, list) else [inner]
+            inner_msgs = [m for m in (inner if isinstance(inner, list) else [inner]) if isinstance(m, EmailMessage)]
+            cte = str(msg.get("Content-Transfer-Encoding", "")).strip().lower()
+            if cte in ("base64", "quoted-printable"):  # a forwarded mail sent encoded: the parser left it so
+                try:
+                    encoded = b"".join(m.as_bytes() for m in inner_msgs) if inner_msgs else b""
+                    data = base64.b64decode(re.sub(rb"\s+", b"", encoded)) if cte == "base64" else quopri.decodestring(encoded)
+                    inner_msgs = [BytesParser(policy=policy.default).parsebytes(data)] if data.strip() else []
+                except Exception as exc:
+                    self.problems.append(f"the forwarded mail in {where} cannot be decoded from {cte} "
+                                         f"({type(exc).__name__}); open it by hand")
+                    return
             for j, m in enumerate(inner_msgs, start=1):
-                if isinstance(m, EmailMessage):
-                    subj = _header(m, "Subject")[:60]
-                    label = f"forwarded '{subj}'" if len(inner_msgs) == 1 else f"forwarded {j} '{subj}'"
-                    self.walk(m, f"{origin or 'body'} > {label}", _html_cids(m) | cids)
+                subj = _header(m, "Subject")[:60]
+                label = f"forwarded '{subj}'" if len(inner_msgs) == 1 else f"forwarded {j} '{subj}'"
+                self.walk(m, f"{origin or 'body'} > {label}", _html_cids(m) | cids, depth=depth + 1)
             return
+        if msg.get_content_maintype() == "multipart" and not msg.is_multipart():
+            recovered = _recover_multipart(msg)
+            if recovered is None:
+                self.problems.append(
+                    f"{where} is a {msg.get_content_type()} without a usable boundary; its parts cannot be told apart"
+                )
+                return
+            msg = recovered
         if msg.is_multipart():
             related = in_related or msg.get_content_type() == "multipart/related"
             for i, sub in enumerate(msg.iter_parts(), start=1):
-                self.walk(sub, f"{origin} > part {i}" if origin else f"part {i}", cids, related)
+                self.walk(sub, f"{origin} > part {i}" if origin else f"part {i}", cids, related, depth + 1)
             return
         self.leaf(msg, origin, cids, in_related)
 
@@ -325,16 +407,18 @@ class _Walker:
         name = decode_file_name(raw_name)
         disposition = (part.get_content_disposition() or "").lower()
         ctype = part.get_content_type()
-        # Body text is not an attachment at all.
-        if not name and disposition != "attachment" and part.get_content_maintype() == "text":
-            return
+        origin = origin or "body"
         try:
             data = part.get_payload(decode=True)
         except Exception:
             data = None
-        if data is None:
+        if not isinstance(data, bytes):
             data = b""
         media = sniff_media_type(data) if data else "application/x-empty"
+        # Body text is not an attachment at all; a nameless "text" part whose bytes are a document is one.
+        if (not name and disposition != "attachment" and part.get_content_maintype() == "text"
+                and media not in DOCUMENT_TYPES and media != ZIP):
+            return
         att = Attachment(
             file_name=sanitize_file_name(name or f"attachment-{origin.split()[-1]}", media),
             original_name=name,
@@ -342,7 +426,7 @@ class _Walker:
             declared_type=ctype,
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
-            origin=origin or "body",
+            origin=origin,
             data=data,
         )
         if not data:
@@ -450,11 +534,25 @@ class _Walker:
         return ""
 
 
+def _headers_only(raw: bytes) -> EmailMessage:
+    """The headers of a mail whose body is not read (too large or unparseable), to name it in the report."""
+    head = raw[:_HEAD_BYTES]
+    cut = re.search(rb"\r?\n\r?\n", head)
+    head = head[: cut.start()] if cut else head
+    try:
+        return BytesParser(policy=policy.default).parsebytes(head + b"\r\n\r\n", headersonly=True)
+    except Exception:
+        return EmailMessage()
+
+
 def parse_message(source: bytes | str | os.PathLike[str], *, ref: str = "", limits: ZipLimits | None = None) -> Message:
     """Parse an email (raw bytes or the path of an ``.eml`` file) into a :class:`Message`.
 
-    ``ref`` says where the mail came from (an IMAP uid); for a path it defaults to the path.
-    Raises MessageTooLarge above MAX_MESSAGE_BYTES and MailError when the file cannot be read.
+    ``ref`` says where the mail came from (an IMAP uid); for a path it defaults to the path.  Whatever the
+    mail holds, a Message comes back: one that is too large (over MAX_MESSAGE_BYTES), whose MIME cannot be
+    parsed or walked, or that holds more than MAX_DOCUMENTS_PER_MESSAGE documents has its reasons in
+    ``problems`` (and no documents), so that the robot sends it to a person instead of failing the run.
+    Raises MailError only when an ``.eml`` file cannot be read at all.
     """
     if isinstance(source, bytes | bytearray):
         raw = bytes(source)
@@ -462,20 +560,45 @@ def parse_message(source: bytes | str | os.PathLike[str], *, ref: str = "", limi
         path = Path(source)
         try:
             size = path.stat().st_size
-            if size > MAX_MESSAGE_BYTES:
-                raise MessageTooLarge(
-                    f"email file {path} is {size} bytes, more than the limit of {MAX_MESSAGE_BYTES}; handle it by hand",
-                    path=str(path),
-                )
-            raw = path.read_bytes()
+            raw = path.read_bytes() if size <= MAX_MESSAGE_BYTES else _read_head(path)
         except OSError as exc:
             raise MailError(
                 f"cannot read email file {path}: {exc.strerror}; check that it exists and is readable", path=str(path)
             ) from exc
         ref = ref or str(path)
+        if size > MAX_MESSAGE_BYTES:
+            return _problem_message(raw, ref, f"the mail is {size:,} bytes, more than the limit of "
+                                    f"{MAX_MESSAGE_BYTES:,}; it was not opened: handle it by hand", whole=False)
     if len(raw) > MAX_MESSAGE_BYTES:
-        raise MessageTooLarge(f"email {ref or ''} is {len(raw)} bytes, more than the limit of {MAX_MESSAGE_BYTES}")
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
+        return _problem_message(raw, ref, f"the mail is {len(raw):,} bytes, more than the limit of "
+                                f"{MAX_MESSAGE_BYTES:,}; it was not opened: handle it by hand")
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        walker = _Walker(limits or ZipLimits())
+        walker.walk(msg, "", _html_cids(msg))
+    except (RecursionError, MemoryError) as exc:
+        return _problem_message(raw, ref, f"the mail's MIME structure is too deep or too large to read "
+                                f"({type(exc).__name__}); open it by hand")
+    except Exception as exc:  # the parser's and the walk's errors on malformed mail vary: never stop the intake
+        return _problem_message(raw, ref, f"the mail cannot be parsed ({type(exc).__name__}: {exc}); open it by hand")
+    message = _message_of(msg, raw, ref, walker.out)
+    message.problems = list(walker.problems)
+    documents = message.documents
+    if len(documents) > MAX_DOCUMENTS_PER_MESSAGE:
+        message.problems.append(f"the mail holds {len(documents)} documents, more than the limit of "
+                                f"{MAX_DOCUMENTS_PER_MESSAGE} per mail (INVOICEBOT_MAX_MAIL_DOCUMENTS); none was "
+                                "queued: split it or raise the limit")
+        for att in documents:
+            att.skip_reason = f"not taken: the mail holds more than {MAX_DOCUMENTS_PER_MESSAGE} documents"
+    return message
+
+
+def _read_head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(_HEAD_BYTES)
+
+
+def _message_of(msg: EmailMessage, raw: bytes, ref: str, attachments: list[Attachment]) -> Message:
     raw_sha = hashlib.sha256(raw).hexdigest()
     try:
         addrs = getaddresses([_header(msg, "From")])
@@ -483,59 +606,120 @@ def parse_message(source: bytes | str | os.PathLike[str], *, ref: str = "", limi
         addrs = []
     sender_name, sender = addrs[0] if addrs else ("", "")
     message_id = _header(msg, "Message-ID").strip().strip("<>").strip()
-    walker = _Walker(limits or ZipLimits())
-    walker.walk(msg, "", _html_cids(msg))
+    try:
+        defects = [type(d).__name__ for d in msg.defects]
+    except Exception:
+        defects = []
     return Message(
         sender=sender.lower(),
         sender_name=sender_name,
         subject=_header(msg, "Subject"),
         date=_iso_date(_header(msg, "Date")),
         message_id=message_id or f"no-id-{raw_sha[:16]}",
-        attachments=walker.out,
+        attachments=attachments,
         source=ref,
         raw_sha256=raw_sha,
-        defects=[type(d).__name__ for d in msg.defects],
+        defects=defects,
     )
+
+
+def _problem_message(raw: bytes, ref: str, problem: str, *, whole: bool = True) -> Message:
+    """A mail that was not read: its headers, no attachments, and why (``whole``: ``raw`` is the whole mail)."""
+    message = _message_of(_headers_only(raw), raw, ref, [])
+    if not whole:  # only the head was read: the hash of the head does not name the mail
+        message.raw_sha256 = ""
+    message.problems = [problem]
+    return message
 
 
 # --------------------------------------------------------------------------------------- ledger
 
 
 class AttachmentLedger:
-    """What the robot has taken: sha256 -> first message id, file name, status, time; a JSON file.
+    """What the robot has taken: sha256 -> first message id, file name, path, status, time.
 
-    Every write re-reads the file under a lock, merges and replaces it atomically (temp file +
-    fsync + rename), so a crash never leaves half a ledger and two runs do not lose each other's
-    records.  ``status`` starts as ``saved``; later stages may set ``processed`` or ``review``.
+    An append-only JSON Lines file: a line per attachment taken (``"op": "take"``) and a line per change of
+    its status (``"op": "status"``), each batch appended under a lock and fsynced once, so that a mail's
+    attachments cost one write whatever the ledger's size, and two runs do not lose each other's records.
+    A last line cut short by a crash (no newline, no valid JSON) is dropped when read and cut off before
+    the next write; a damaged line before it stops the robot with the line's number, because then the
+    ledger no longer says what was taken.  A ledger of the earlier single-JSON format is read and rewritten
+    as JSON Lines on the first write.
+
+    ``status``: ``saved`` (the file is saved, its work item not yet made), then ``queued`` (the work item
+    exists); later stages may set ``processed`` or ``review``.
     """
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._stamp: tuple[int, int] | None = None
-        self._entries = self._read()
+        self._entries: dict[str, dict[str, Any]] = {}
+        self._offset = 0  # bytes of the file read so far
+        self._inode: tuple[int, int] | None = None
+        self._legacy = False
+        with self._locked():
+            self._refresh()
 
-    def _file_stamp(self) -> tuple[int, int] | None:
+    # -- reading
+    def _refresh(self) -> None:
+        """Read what other writers appended since we last read (the whole file when it was replaced)."""
         try:
             st = self.path.stat()
         except FileNotFoundError:
-            return None
-        return (st.st_mtime_ns, st.st_size)
-
-    def _refresh(self) -> None:
-        """Re-read the file only when another writer changed it since we last read or wrote it."""
-        if self._file_stamp() != self._stamp:
-            self._entries = self._read()
-
-    def _read(self) -> dict[str, dict[str, Any]]:
-        self._stamp = self._file_stamp()
-        if self._stamp is None:
-            return {}
+            self._entries, self._offset, self._inode = {}, 0, None
+            return
+        inode = (st.st_dev, st.st_ino)
+        if inode != self._inode or st.st_size < self._offset:
+            self._entries, self._offset, self._inode, self._legacy = {}, 0, inode, False
+        if st.st_size == self._offset:
+            return
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            with open(self.path, "rb") as fh:
+                fh.seek(self._offset)
+                chunk = fh.read()
+        except OSError as exc:
+            raise LedgerError(
+                f"the attachment ledger {self.path} cannot be read ({exc.strerror}); check its permissions",
+                path=str(self.path),
+            ) from exc
+        if self._offset == 0 and chunk.lstrip()[:1] == b"{" and b'"entries"' in chunk[:4096]:
+            if self._read_legacy(chunk):
+                self._offset = len(chunk)
+                return
+        lines = chunk.split(b"\n")
+        complete, tail = lines[:-1], lines[-1]
+        first_line = self._line_count_before()
+        for n, line in enumerate(complete, start=first_line):
+            if not line.strip():
+                continue
+            try:
+                self._apply(json.loads(line))
+            except (ValueError, TypeError, KeyError) as exc:
+                raise LedgerError(
+                    f"line {n} of the attachment ledger {self.path} is damaged ({exc}); restore the file from a "
+                    "backup, or remove that line (then that attachment may be taken again)",
+                    path=str(self.path),
+                ) from exc
+        self._offset += len(chunk) - len(tail)
+        if tail.strip():  # a last line without its newline: whole (the newline was lost) or cut short by a crash
+            try:
+                self._apply(json.loads(tail))
+                self._offset += len(tail)
+            except (ValueError, TypeError, KeyError):
+                log.warning("%s: the last line was cut short (a crash while writing?); it is ignored", self.path)
+
+    def _line_count_before(self) -> int:
+        if self._offset == 0:
+            return 1
+        with open(self.path, "rb") as fh:
+            return fh.read(self._offset).count(b"\n") + 1
+
+    def _read_legacy(self, chunk: bytes) -> bool:
+        try:
+            data = json.loads(chunk)
+        except ValueError as exc:
             raise LedgerError(
                 f"the attachment ledger {self.path} is unreadable ({exc}); restore it from a backup or "
                 "move it aside to start afresh (then earlier attachments may be taken again)",
@@ -546,8 +730,18 @@ class AttachmentLedger:
                 f"the attachment ledger {self.path} has no 'entries' object; it is not a ledger file",
                 path=str(self.path),
             )
-        return data["entries"]
+        self._entries = {k: dict(v) for k, v in data["entries"].items()}
+        self._legacy = True
+        return True
 
+    def _apply(self, rec: dict[str, Any]) -> None:
+        sha = rec["sha256"]
+        if rec.get("op", "take") == "take":
+            self._entries.setdefault(sha, {k: v for k, v in rec.items() if k not in ("op", "sha256")})
+        elif sha in self._entries:
+            self._entries[sha]["status"] = rec["status"]
+
+    # -- writing
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         lock = self.path.with_name(self.path.name + ".lock")
@@ -558,27 +752,51 @@ class AttachmentLedger:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _write(self) -> None:
-        # Compact: the C encoder (indent= would use the slow Python one on every write).
-        payload = json.dumps(
-            {"version": self.VERSION, "entries": self._entries},
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
+    def _append(self, records: list[dict[str, Any]]) -> None:
+        """Append ``records`` (under the lock, after a refresh) with one fsync; convert a legacy file first."""
+        if not records and not self._legacy:
+            return
+        if self._legacy:
+            records = [{"op": "take", "sha256": k, **v} for k, v in self._entries.items()] + records
+            self._rewrite(records)
+            return
+        data = "".join(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n" for r in records)
+        try:
+            with open(self.path, "ab") as fh:
+                end = fh.seek(0, os.SEEK_END)
+                if end > self._offset:  # a torn last line: cut it off so that the new lines start clean
+                    fh.truncate(self._offset)
+                fh.write(data.encode("utf-8"))
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot write the attachment ledger {self.path}: {exc.strerror}; check free space and "
+                "permissions (nothing of this mail was recorded: it is taken again on the next run)",
+                path=str(self.path),
+            ) from exc
+        st = self.path.stat()
+        self._inode, self._offset = (st.st_dev, st.st_ino), st.st_size
+
+    def _rewrite(self, records: list[dict[str, Any]]) -> None:
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(payload)
+                for r in records:
+                    fh.write(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
-            self._stamp = self._file_stamp()
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+        self._legacy = False
+        self._entries = {}
+        self._offset, self._inode = 0, None
+        self._refresh()
 
+    # -- the ledger's API
     def __contains__(self, sha256: str) -> bool:
         return sha256 in self._entries
 
@@ -586,31 +804,50 @@ class AttachmentLedger:
         return len(self._entries)
 
     def get(self, sha256: str) -> dict[str, Any] | None:
+        with self._locked():
+            self._refresh()
         return self._entries.get(sha256)
+
+    def record_many(self, items: list[dict[str, Any]]) -> set[str]:
+        """Record attachments as taken (each a dict with ``sha256``, ``message_id``, ``file_name``, ``path`` and
+        optionally ``status``) in one write; return the hashes that were new (the others another run took)."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._locked():
+            self._refresh()
+            new, records = set(), []
+            for item in items:
+                sha = item["sha256"]
+                if sha in self._entries or sha in new:
+                    continue
+                new.add(sha)
+                records.append({"op": "take", "sha256": sha, "message_id": item.get("message_id", ""),
+                                "file_name": item.get("file_name", ""), "path": item.get("path", ""),
+                                "status": item.get("status", "saved"), "first_seen": now})
+            self._append(records)
+            for r in records:
+                self._apply(r)
+        return new
 
     def record(self, sha256: str, *, message_id: str, file_name: str, path: str = "", status: str = "saved") -> bool:
         """Record ``sha256`` as taken; return False (and change nothing) when it was already there."""
+        return bool(self.record_many([{"sha256": sha256, "message_id": message_id, "file_name": file_name,
+                                       "path": path, "status": status}]))
+
+    def set_status_many(self, sha256s: list[str], status: str) -> None:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         with self._locked():
             self._refresh()
-            if sha256 in self._entries:
-                return False
-            self._entries[sha256] = {
-                "message_id": message_id,
-                "file_name": file_name,
-                "path": path,
-                "status": status,
-                "first_seen": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
-            self._write()
-        return True
+            missing = [s for s in sha256s if s not in self._entries]
+            if missing:
+                raise LedgerError(f"attachment {missing[0][:12]}… is not in the ledger {self.path}; save it first")
+            records = [{"op": "status", "sha256": s, "status": status, "time": now} for s in sha256s
+                       if self._entries[s].get("status") != status]
+            self._append(records)
+            for r in records:
+                self._apply(r)
 
     def set_status(self, sha256: str, status: str) -> None:
-        with self._locked():
-            self._refresh()
-            if sha256 not in self._entries:
-                raise LedgerError(f"attachment {sha256[:12]}… is not in the ledger {self.path}; save it first")
-            self._entries[sha256]["status"] = status
-            self._write()
+        self.set_status_many([sha256], status)
 
 
 # ----------------------------------------------------------------------------------------- save
@@ -630,14 +867,38 @@ def _unique_target(out_dir: Path, name: str, sha256: str) -> tuple[Path, bool]:
     return alt, alt.exists()
 
 
+#: Ledger statuses that say an attachment's work item exists (a rerun over the same mail queues it no more).
+QUEUED_STATUSES = frozenset({"queued", "processed", "review"})
+
+
+def _write_file(target: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".part-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise MailError(
+            f"cannot write {target}: {exc.strerror}; check free space and permissions (nothing of this mail "
+            "was recorded: it is taken again on the next run)", path=str(target)
+        ) from exc
+
+
 def save_attachments(
     message: Message, out_dir: str | os.PathLike[str], ledger: AttachmentLedger | None = None
 ) -> list[SavedAttachment]:
     """Save the new documents of ``message`` into ``out_dir``; report every attachment.
 
-    A document whose SHA-256 the ledger already holds is skipped as a duplicate (with the message
-    it first came in).  Without a ledger only duplicates within this message are caught.
-    Returns one :class:`SavedAttachment` per attachment, saved or skipped, in message order.
+    A document whose SHA-256 the ledger holds from another mail is skipped as a duplicate (with the message
+    it first came in).  One the ledger holds from this same mail is the work of an earlier run that was
+    stopped: ``saved`` there (its work item was never made) it is saved again, to be queued; ``queued`` it
+    is skipped as already queued.  Every file is written and fsynced before the ledger records it, and the
+    whole mail is recorded in one ledger write.  Without a ledger only duplicates within this message are
+    caught.  Returns one :class:`SavedAttachment` per attachment, saved or skipped, in message order.
     """
     out = Path(out_dir)
     try:
@@ -646,7 +907,8 @@ def save_attachments(
         raise MailError(
             f"cannot create the attachment folder {out}: {exc.strerror}; check the path and permissions", path=str(out)
         ) from exc
-    results: list[SavedAttachment] = []
+    results: list[SavedAttachment | None] = []
+    pending: list[tuple[int, Attachment, Path, dict[str, Any]]] = []
     for att in message.attachments:
         base = dict(
             file_name=att.file_name,
@@ -663,6 +925,20 @@ def save_attachments(
             results.append(SavedAttachment(status="skipped", reason=att.skip_reason, path="", **base))
             continue
         seen = ledger.get(att.sha256) if ledger is not None else None
+        if seen is not None and seen.get("message_id") == message.message_id:
+            if seen.get("status") in QUEUED_STATUSES:
+                reason = f"already queued from this mail by an earlier run ({seen.get('first_seen')})"
+                results.append(SavedAttachment(status="skipped", reason=reason, path="", **base))
+                continue
+            # saved by an earlier run of this mail that stopped before its work item was made: queue it now
+            target = Path(seen.get("path") or out / seen.get("file_name", att.file_name))
+            if not target.is_file() or hashlib.sha256(target.read_bytes()).hexdigest() != att.sha256:
+                target, present = _unique_target(out, att.file_name, att.sha256)
+                if not present:
+                    _write_file(target, att.data)
+            base["file_name"] = target.name
+            results.append(SavedAttachment(status="saved", reason="", path=str(target), **base))
+            continue
         if seen is not None:
             reason = (
                 f"duplicate: already taken as {seen.get('file_name')!r} from message "
@@ -672,27 +948,27 @@ def save_attachments(
             continue
         target, present = _unique_target(out, att.file_name, att.sha256)
         if not present:
-            fd, tmp = tempfile.mkstemp(prefix=".part-", dir=out)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(att.data)
-                os.replace(tmp, target)
-            except OSError as exc:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise MailError(
-                    f"cannot write {target}: {exc.strerror}; check free space and permissions", path=str(target)
-                ) from exc
-        if ledger is not None and not ledger.record(
-            att.sha256, message_id=message.message_id, file_name=target.name, path=str(target)
-        ):
-            results.append(
-                SavedAttachment(status="skipped", reason="duplicate: another run took it a moment ago", path="", **base)
-            )
-            continue
+            _write_file(target, att.data)
         base["file_name"] = target.name
-        results.append(SavedAttachment(status="saved", reason="", path=str(target), **base))
-    return results
+        pending.append((len(results), att, target, base))
+        results.append(None)
+    if ledger is not None and pending:
+        new = ledger.record_many([{"sha256": att.sha256, "message_id": message.message_id,
+                                   "file_name": target.name, "path": str(target)} for _, att, target, _ in pending])
+    else:
+        new = {att.sha256 for _, att, _, _ in pending}
+    for i, att, target, base in pending:
+        if att.sha256 in new:
+            results[i] = SavedAttachment(status="saved", reason="", path=str(target), **base)
+        else:
+            results[i] = SavedAttachment(status="skipped", reason="duplicate: another run took it a moment ago",
+                                         path="", **{**base, "file_name": att.file_name})
+    return [r for r in results if r is not None]
+
+
+def mark_queued(ledger: AttachmentLedger, sha256s: list[str]) -> None:
+    """Record that the work items of these attachments exist (one ledger write)."""
+    ledger.set_status_many(list(dict.fromkeys(sha256s)), "queued")
 
 
 # ------------------------------------------------------------------------------ folder of .eml

@@ -12,8 +12,10 @@ arrived twice (same file, or same vendor and invoice number) without asking anyo
 from __future__ import annotations
 
 import csv
+import fcntl
 import html
 import json
+import logging
 import os
 import re
 import time
@@ -25,6 +27,8 @@ from typing import Any
 
 from .config import PROJECT_ROOT
 from .masking import mask_fields, mask_text
+
+log = logging.getLogger(__name__)
 
 #: The three ends of an attachment's road.
 DECISIONS: tuple[str, ...] = ("done", "review", "failed")
@@ -49,6 +53,7 @@ class MailRecord:
     mail_date: str = ""
     attachments: int = 0
     note: str = ""  # e.g. "no document attached" when a mail had nothing to process
+    review: str = ""  # why the mail itself went to a person (too large, broken MIME, ...); empty when it did not
     time: str = field(default_factory=_now)
     kind: str = "mail"
 
@@ -97,16 +102,19 @@ class RunReport:
 
     def __init__(self, directory: str | os.PathLike[str]):
         self.directory = Path(directory)
+        self.damaged_lines: list[int] = []
 
     @property
     def records_path(self) -> Path:
         return self.directory / "records.jsonl"
 
     def _append(self, record: dict[str, Any]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(record, ensure_ascii=False, sort_keys=True)
-        with open(self.records_path, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            append_jsonl(self.records_path, record)
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot add to the run report {self.records_path}: {exc.strerror}; check "
+                          "free space and permissions (the item is not released: a rerun records it)") from exc
 
     def add_mail(self, record: MailRecord) -> None:
         self._append({**asdict(record), "subject": mask_text(record.subject)})
@@ -119,19 +127,8 @@ class RunReport:
         self._append(data)
 
     def records(self) -> list[dict[str, Any]]:
-        if not self.records_path.exists():
-            return []
-        out = []
-        with open(self.records_path, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{self.records_path}:{n} is not valid JSON ({exc}); "
-                                     "fix or remove that line and render the report again") from exc
+        """The records; a line that is not valid JSON (a crash while appending) is skipped and counted."""
+        out, self.damaged_lines = read_jsonl(self.records_path)
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -146,7 +143,9 @@ class RunReport:
             "attachments": len(atts),
             **{d: decisions.get(d, 0) for d in DECISIONS},
             "codes": dict(sorted(codes.items())),
-            "mails_without_document": sum(1 for m in mails if int(m.get("attachments", 0)) == 0),
+            "mails_without_document": sum(1 for m in mails if int(m.get("attachments", 0)) == 0 and not m.get("review")),
+            "mails_to_review": sum(1 for m in mails if m.get("review")),
+            "damaged_record_lines": len(self.damaged_lines),
         }
 
     def write(self) -> dict[str, str]:
@@ -183,7 +182,24 @@ def _csv_row(r: dict[str, Any]) -> dict[str, Any]:
     else:
         row["fields"] = json.dumps({k: v.get("value") for k, v in (r.get("fields") or {}).items()}, ensure_ascii=False)
         row["min_confidence"] = _min_conf(r)
-    return {k: ("" if v is None else v) for k, v in row.items()}
+    return {k: csv_cell(v) for k, v in row.items()}
+
+
+#: A spreadsheet runs a cell that starts with one of these as a formula (``=HYPERLINK(...)``, ``+cmd|...``).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: one that would start a formula gets a leading apostrophe
+    (OWASP's advice for CSV injection); numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float):
+        return value
+    text = str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
 
 
 _STYLE = """
@@ -198,7 +214,7 @@ def render_html(records: list[dict[str, Any]], summary: dict[str, Any]) -> str:
     e = html.escape
     counts = " ".join(
         f"<span><b>{e(str(summary.get(k, 0)))}</b> {e(k.replace('_', ' '))}</span>"
-        for k in ("mails", "attachments_queued", "attachments", *DECISIONS, "mails_without_document")
+        for k in ("mails", "attachments_queued", "attachments", *DECISIONS, "mails_without_document", "mails_to_review")
     )
     codes = ", ".join(f"{e(k)}: {v}" for k, v in summary.get("codes", {}).items()) or "none"
     by_message: dict[str, list[dict[str, Any]]] = {}
@@ -262,10 +278,11 @@ class Ledger:
         self.path = Path(path) if path else default_state_dir() / "invoice-ledger.jsonl"
 
     def entries(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        with open(self.path, encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
+        """The entries; a damaged line (a crash while appending) is skipped with a warning, never fatal."""
+        out, damaged = read_jsonl(self.path)
+        if damaged:
+            log.warning("%s: line(s) %s damaged and skipped", self.path, ", ".join(map(str, damaged)))
+        return out
 
     def find_duplicate(self, *, item_key: str, sha256: str = "", vendor: str | None = None,
                        invoice_number: str | None = None) -> dict[str, Any] | None:
@@ -286,5 +303,48 @@ class Ledger:
         entry = {"item_key": item_key, "sha256": sha256, "vendor": _norm(vendor),
                  "invoice_number": _norm(invoice_number), "decision": decision, "time": _now(),
                  "epoch": time.time()}
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, sort_keys=True) + "\n")
+        append_jsonl(self.path, entry)
+
+
+# ------------------------------------------------------------------------------------------------ JSON Lines
+
+
+def append_jsonl(path: Path, record: dict[str, Any]) -> None:
+    """Append one JSON line, under a lock, fsynced.  A last line left without its newline by a crash is ended
+    first, so that the new line never glues onto it (the torn one is then skipped by ``read_jsonl``)."""
+    data = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+    with open(path, "ab+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            end = fh.seek(0, os.SEEK_END)
+            if end:
+                fh.seek(end - 1)
+                if fh.read(1) != b"\n":
+                    data = b"\n" + data
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
+    """The objects of a JSON Lines file and the numbers of the lines that are not valid JSON objects."""
+    if not path.exists():
+        return [], []
+    out, damaged = [], []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for n, line in enumerate(fh, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                damaged.append(n)
+                continue
+            if isinstance(obj, dict):
+                out.append(obj)
+            else:
+                damaged.append(n)
+    return out, damaged

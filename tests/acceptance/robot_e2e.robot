@@ -250,7 +250,7 @@ Run Task
     ...    --variable    MIN_CONFIDENCE:${MIN_CONFIDENCE}
     ...    --variable    ${variable}    robot_tasks${/}${task}.robot
     ...    cwd=${ROOT}    env:PYTHONPATH=${ROOT}${/}keywords    env:INVOICEBOT_STATE_DIR=${state}
-    ...    env:RPA_WORKITEMS_ADAPTER=RPA.Robocorp.WorkItems.FileAdapter    env:OMP_THREAD_LIMIT=1
+    ...    env:RPA_WORKITEMS_ADAPTER=InvoiceLibrary.fileadapter.DurableFileAdapter    env:OMP_THREAD_LIMIT=1
     ...    env:INVOICEBOT_IMAP_HOST=${EMPTY}    # the mail folder, unless a task names a vault secret
     ...    &{env}
     ...    stdout=${out}${/}${task}.stdout.txt    stderr=STDOUT    timeout=20 min    on_timeout=kill

@@ -297,17 +297,6 @@ def test_report_keywords_record_mail_and_outcome(lib, tmp_path):
         lib.record_attachment_outcome(payload, {"decision": "maybe", "reason": "x"})
 
 
-def test_reset_local_output_only_with_the_file_adapter(lib, tmp_path, monkeypatch):
-    out = tmp_path / "wi" / "work-items.json"
-    monkeypatch.setenv("RPA_OUTPUT_WORKITEM_PATH", str(out))
-    monkeypatch.delenv("RPA_WORKITEMS_ADAPTER", raising=False)
-    lib.reset_local_output_work_items()
-    assert not out.exists()
-    monkeypatch.setenv("RPA_WORKITEMS_ADAPTER", "RPA.Robocorp.WorkItems.FileAdapter")
-    lib.reset_local_output_work_items()
-    assert json.loads(out.read_text()) == []
-
-
 def test_evaluate_extracts_documents_then_scores(lib, tmp_path, monkeypatch):
     gt, docs = tmp_path / "gt", tmp_path / "docs"
     gt.mkdir()

@@ -337,19 +337,22 @@ def test_ledger_takes_each_file_once_across_mails_and_runs(tmp_path):
     first, second = envelope(mid="<a@v>"), envelope(subject="Reminder", mid="<b@v>")
     for m in (first, second):
         m.add_attachment(tiny_pdf(), maintype="application", subtype="pdf", filename="INV-1.pdf")
-    ledger = AttachmentLedger(tmp_path / "state" / "ledger.json")
+    ledger = AttachmentLedger(tmp_path / "state" / "ledger.jsonl")
     out = tmp_path / "out"
     r1 = save_attachments(parse_message(bytes(first)), out, ledger)
     r2 = save_attachments(parse_message(bytes(second)), out, ledger)
     assert [r.status for r in r1] == ["saved"] and [r.status for r in r2] == ["skipped"]
     assert "a@v" in r2[0].reason
+    mail.mark_queued(ledger, [r1[0].sha256])
     # A new run (new ledger object on the same file) takes nothing twice.
-    again = save_attachments(parse_message(bytes(first)), out, AttachmentLedger(tmp_path / "state" / "ledger.json"))
+    again = save_attachments(parse_message(bytes(first)), out, AttachmentLedger(tmp_path / "state" / "ledger.jsonl"))
     assert [r.status for r in again] == ["skipped"]
+    assert again[0].reason.startswith("already queued from this mail")
     assert len(list(out.iterdir())) == 1
     assert not [p for p in (tmp_path / "state").iterdir() if p.suffix == ".tmp"]
-    saved = json.loads((tmp_path / "state" / "ledger.json").read_text())
-    assert saved["entries"][hashlib.sha256(tiny_pdf()).hexdigest()]["message_id"] == "a@v"
+    lines = [json.loads(line) for line in (tmp_path / "state" / "ledger.jsonl").read_text().splitlines()]
+    assert lines[0]["sha256"] == hashlib.sha256(tiny_pdf()).hexdigest() and lines[0]["message_id"] == "a@v"
+    assert [line["op"] for line in lines] == ["take", "status"]
 
 
 def test_save_reports_skipped_with_reasons_and_metadata(tmp_path):
@@ -377,8 +380,11 @@ def test_same_name_different_content_gets_a_suffix(tmp_path):
 
 
 def test_corrupt_ledger_fails_with_what_to_do(tmp_path):
-    p = tmp_path / "ledger.json"
-    p.write_text("{not json")
+    p = tmp_path / "ledger.jsonl"
+    p.write_text('{not json\n{"op": "take", "sha256": "a"}\n')
+    with pytest.raises(LedgerError, match="line 1 of the attachment ledger .* is damaged.*restore the file from a backup"):
+        AttachmentLedger(p)
+    p.write_text('{"version": 1, "entries": {not json')
     with pytest.raises(LedgerError, match="unreadable.*restore it from a backup"):
         AttachmentLedger(p)
 
@@ -506,6 +512,10 @@ def test_folder_keywords_save_mark_and_count(tmp_path):
     manifest = json.loads((inbox / "manifest.json").read_text())
     assert len(saved) == manifest["unique_documents"]
     assert {"path", "sha256", "file_name", "media_type", "sender", "subject", "date", "message_id"} <= set(saved[0])
+    # until their work items exist the ledger holds them as saved: a run stopped here queues them again
+    assert len(kw.save_invoice_attachments(str(tmp_path / "att"))) == len(saved)
+    for a in saved:
+        kw.mark_attachment_queued(a)
     assert kw.save_invoice_attachments(str(tmp_path / "att")) == []
     for m in msgs[:-1]:
         kw.mark_message_processed(m)

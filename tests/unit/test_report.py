@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 from invoicebot.masking import mask_data, mask_fields, mask_text, mask_token
@@ -70,6 +71,8 @@ def test_summary_counts_mails_attachments_and_decisions(tmp_path):
         "failed": 0,
         "codes": {"LOW_CONFIDENCE": 1},
         "mails_without_document": 1,
+        "mails_to_review": 0,
+        "damaged_record_lines": 0,
     }
 
 
@@ -109,8 +112,9 @@ def test_damaged_records_line_is_named(tmp_path):
     _fill(report)
     with open(report.records_path, "a") as fh:
         fh.write("{not json\n")
-    with pytest.raises(ValueError, match=r"records.jsonl:5 is not valid JSON"):
-        report.write()
+    paths = report.write()  # a damaged line (a crash while appending) is skipped and counted, never fatal
+    assert json.loads(Path(paths["json"]).read_text())["damaged_record_lines"] == 1
+    assert report.damaged_lines == [5]
 
 
 def test_ledger_finds_same_file_and_same_vendor_number_but_not_a_retry(tmp_path):
