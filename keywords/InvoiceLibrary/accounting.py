@@ -24,10 +24,11 @@ from invoicebot.accounting import (
     keying_input,
 )
 from invoicebot.config import RESOURCES_DIR
+from invoicebot.masking import mask_text
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn
 
-from .base import Component, InvoiceRobotError
+from .base import Component, InvoiceRobotError, MaskedDict
 
 #: The profile used when none is named: Tryton through sao.
 DEFAULT_PROFILE = RESOURCES_DIR / "accounting" / "tryton.resource"
@@ -66,6 +67,22 @@ def _first_line(exc: BaseException) -> str:
     """The message of an error without Selenium's stack trace."""
     text = str(exc).strip()
     return text.split("\n  (Session info")[0].split("\nStacktrace:")[0].strip() or type(exc).__name__
+
+
+def mask_evidence_file(path: Path) -> bool:
+    """Rewrite a saved page source with IBANs, tax ids and passwords masked; False when there is no such file.
+
+    The page source of a failure lands in the output folder (uploaded as artifacts) and may show what the
+    form held: whatever a profile saves is masked here, so no profile has to remember it.
+    """
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return False
+    masked = mask_text(text)
+    if masked != text:
+        path.write_text(masked, encoding="utf-8")
+    return True
 
 
 class AccountingKeywords(Component):
@@ -119,7 +136,9 @@ class AccountingKeywords(Component):
         try:
             self._run("Capture Accounting Evidence", str(base))
         except Exception as exc:  # noqa: BLE001 - evidence is best effort; the original failure matters
-            return f"(no screenshot: {exc})"
+            return f"(no screenshot: {mask_text(_first_line(exc))})"
+        finally:
+            mask_evidence_file(Path(f"{base}.html"))
         return f"screenshot {base}.png, page source {base}.html"
 
     def _restart(self) -> None:
@@ -200,11 +219,13 @@ class AccountingKeywords(Component):
             payload = build_keying_payload(values, items, tax_products=tax_products, payment_terms=payment_terms,
                                            sha256=sha256)
         except KeyingRejected as exc:
-            return KeyingOutcome("REVIEW", exc.code, str(exc), seconds=time.perf_counter() - start).to_dict()
+            return MaskedDict(KeyingOutcome("REVIEW", exc.code, mask_text(str(exc)),
+                                            seconds=time.perf_counter() - start).to_dict())
         outcome = self._key(payload, bool(post), bool(allow_existing))
         outcome.seconds = round(time.perf_counter() - start, 3)
         outcome.payload = payload.to_dict()
-        return outcome.to_dict()
+        outcome.message = mask_text(outcome.message)
+        return MaskedDict(outcome.to_dict())  # Robot logs the returned value: printed masked
 
     def _table(self, name: str) -> dict[str, str]:
         self._profile()
@@ -260,6 +281,7 @@ class AccountingKeywords(Component):
         except Exception as exc:
             evidence = self._evidence(step.replace(" ", "-"))
             self._restart()
-            raise AccountingError(f"keying supplier invoice {payload.reference!r} of {payload.supplier!r} failed at "
-                                  f"step '{step}': {_first_line(exc)}. Evidence: {evidence}. Check that the accounting UI "
-                                  "is up (scripts/tryton/start.sh) and retry the work item.") from exc
+            raise AccountingError(mask_text(
+                f"keying supplier invoice {payload.reference!r} of {payload.supplier!r} failed at step '{step}': "
+                f"{_first_line(exc)}. Evidence: {evidence}. Check that the accounting UI is up "
+                "(scripts/tryton/start.sh) and retry the work item.")) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,10 @@ class ReviewKeywords(Component):
 
     def _ledger(self) -> Ledger:
         return Ledger(self.ctx.ledger)
+
+    def _vault_dir(self) -> Path | None:
+        """The review vault beside the library's ledger when one is set (the installation's state folder)."""
+        return Path(self.ctx.ledger).parent / "review-vault" if self.ctx.ledger else None
 
     @keyword
     def decide_invoice_route(self, invoice: Any, item: str, required: str | list[str] | None = None,
@@ -72,7 +77,10 @@ class ReviewKeywords(Component):
         """Puts a document in a review package for a person: the file, the extracted JSON and an HTML page.
 
         The page shows each page image with every field's box and confidence drawn on it; the person corrects
-        ``corrections.json`` in the package and it comes back with `Import Review Corrections`.
+        ``corrections.json`` in the package and it comes back with `Import Review Corrections`.  The package is
+        in the output folder (the run's artifacts): the IBAN, tax ids and the vendor's address are masked in it;
+        their real values wait in the review vault under the state folder (beside the library's ``ledger``, else
+        ``INVOICEBOT_STATE_DIR``, default ``var/state``) until the import.
 
         | =Arguments= | =Description= |
         | ``invoice`` | The result of `Extract Invoice Fields`. |
@@ -88,7 +96,7 @@ class ReviewKeywords(Component):
         | ${package} =    `Send Invoice To Review`    ${invoice}    ${route}    item=${item_key}    source=${payload}
         | File Should Exist    ${package}/index.html
 
-        Fails when the review folder cannot be written (the message names it).
+        Fails when the review folder or the review vault cannot be written (the message names it).
         """
         result = to_result(invoice)
         if route:
@@ -105,11 +113,15 @@ class ReviewKeywords(Component):
                 return self.ctx.engine.read(path)
         try:
             out = engine_review.write_review_package(result, result.document, folder, item or Path(result.document).name,
-                                                     decision, document=document, meta=dict(source or {}), reader=reader)
+                                                     decision, document=document, meta=dict(source or {}), reader=reader,
+                                                     vault_dir=self._vault_dir())
         except OSError as exc:
             raise InvoiceRobotError(f"cannot write the review package under {folder}: {exc.strerror or exc}; "
                                     "check the folder and free space") from exc
-        logger.info(f"review package: <a href=\"{out.as_uri()}/index.html\">{out}</a>", html=True)
+        except InvoiceBotError as exc:
+            raise InvoiceRobotError(f"{exc.code}: {mask_text(str(exc))}") from exc
+        uri = html.escape(out.resolve().as_uri() + "/index.html")
+        logger.info(f"review package: <a href=\"{uri}\">{html.escape(str(out))}</a>", html=True)
         return str(out)
 
     @keyword
@@ -118,7 +130,9 @@ class ReviewKeywords(Component):
 
         Each package whose ``corrections.json`` has ``"status": "corrected"`` is checked against the canonical
         schema (field names, ISO dates, two-decimal amounts, ISO currency) and stored with the document's words
-        in the corrections store; packages still ``pending`` or ``rejected`` are counted, not stored.
+        in the corrections store; packages still ``pending`` or ``rejected`` are counted, not stored.  A masked
+        value (IBAN, tax id, address: shown with ``*``) left as it was gets its real value back from the review
+        vault on this machine; a value the person typed is taken as typed.
 
         | =Arguments= | =Description= |
         | ``path`` | One package folder, or the folder holding packages (``${OUTPUT_DIR}/review``). |
@@ -131,10 +145,11 @@ class ReviewKeywords(Component):
         | Log    ${imported.imported}
 
         Fails with ``CORRECTION_INVALID`` listing every problem with file and field (nothing is stored then),
-        or when the folder does not exist.
+        among them a masked value that was edited or whose real value is not in the vault, or when the folder
+        does not exist.
         """
         try:
-            out = engine_review.import_corrections(path, store)
+            out = engine_review.import_corrections(path, store, vault_dir=self._vault_dir())
         except InvoiceBotError as exc:
             raise ReviewImportFailed(f"{exc.code}: {mask_text(str(exc))}") from exc
         logger.info(f"{len(out['imported'])} imported, {len(out['pending'])} pending, {len(out['rejected'])} rejected; "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from invoicebot.masking import mask_data, mask_text
 
@@ -68,3 +70,27 @@ def test_mask_data_masks_credentials_by_key_and_sensitive_fields():
     for secret in ("DE89370400440532013000", "3704 0044", "Market Street"):
         assert secret not in text
     assert out["fields"]["vendor_name"]["value"] == "Acme Ltd"
+
+
+# ------------------------------------------------------------------ every HTML page escapes document text
+
+HOSTILE_NAME = "<script>alert(1)</script>"
+HOSTILE_ATTR = "x\" onmouseover=\"alert(2)"
+
+
+def test_run_report_page_escapes_document_text(tmp_path):
+    from invoicebot.report import AttachmentRecord, MailRecord, RunReport
+
+    report = RunReport(tmp_path)
+    report.add_mail(MailRecord(message_id="m1@x", sender="' onmouseover='alert(3)", subject=HOSTILE_NAME, attachments=1,
+                               note=HOSTILE_ATTR))
+    report.add_attachment(AttachmentRecord(
+        file_name=HOSTILE_ATTR + ".pdf", decision="review", code="LOW_CONFIDENCE", reason=HOSTILE_NAME,
+        message_id="m1@x", item_id="att-1", document_type="invoice", type_confidence=0.9,
+        fields={"vendor_name": {"value": HOSTILE_NAME, "confidence": 0.9},
+                HOSTILE_ATTR: {"value": "<img src=x onerror=alert(4)>", "confidence": 0.5}}))
+    page = Path(report.write()["html"]).read_text(encoding="utf-8")
+    assert "<script" not in page and "<img src=x" not in page
+    assert '" onmouseover=' not in page and "' onmouseover=" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 3  # subject, reason, vendor name
+    assert "x&quot; onmouseover=&quot;alert(2).pdf" in page and "&#x27; onmouseover=&#x27;alert(3)" in page
