@@ -100,8 +100,14 @@ class LibraryContext:
 
     @property
     def engine(self):
-        """The document engine, built on first use and kept for the run (GLOBAL scope: one model load)."""
+        """The document engine, built on first use and kept for the run (GLOBAL scope: one model load).
+
+        It runs in one child process (``invoicebot.isolation.IsolatedEngine``) under the limits of one document,
+        ``INVOICEBOT_MAX_MEMORY_MB`` and ``INVOICEBOT_DOC_TIMEOUT_S``: a document that needs too much memory,
+        hangs or crashes a reader library fails its keyword with ``MEMORY_LIMIT``, ``TIMEOUT`` or
+        ``WORKER_CRASHED``, and the robot goes on.  The model is loaded once, in that process."""
         if "engine" not in self.cache:
+            from invoicebot.isolation import IsolatedEngine
             from invoicebot.pipeline import Engine
 
             kwargs: dict[str, Any] = {}
@@ -112,7 +118,7 @@ class LibraryContext:
                 from invoicebot.vocabulary import load_vocabulary
 
                 kwargs["vocabulary"] = load_vocabulary(self.vocabulary_dir)
-            self.cache["engine"] = Engine(self.extractor, **kwargs)
+            self.cache["engine"] = IsolatedEngine(Engine(self.extractor, **kwargs))
         return self.cache["engine"]
 
     def output_path(self, explicit: str | None, configured: str | None, sub: str) -> Path:

@@ -106,7 +106,10 @@ class DocumentKeywords(Component):
         | Should Contain    ${doc.text}    Invoice
 
         Fails with ``EMPTY_FILE``, ``CORRUPT``, ``ENCRYPTED``, ``UNSUPPORTED_TYPE``, ``TOO_MANY_PAGES`` ... and
-        the reason, when the file cannot be read; a person must then look at the original.
+        the reason, when the file cannot be read; a person must then look at the original.  The engine runs in a
+        child process: a document that needs more memory than ``INVOICEBOT_MAX_MEMORY_MB`` (default 1536), takes
+        longer than ``INVOICEBOT_DOC_TIMEOUT_S`` (default 120 s) or crashes a reader library fails with
+        ``MEMORY_LIMIT``, ``TIMEOUT`` or ``WORKER_CRASHED``, and the next keyword works as before.
         """
         doc = self._read(os.fspath(path))
         logger.info(f"{Path(doc.path).name}: {len(doc.pages)} page(s), {len(doc.words)} words "
@@ -132,7 +135,10 @@ class DocumentKeywords(Component):
         `Read Document` when the file cannot be read.
         """
         doc = document if isinstance(document, Document) else self._read(self._path(document))
-        doc_type, confidence = self.ctx.engine.classify(doc)
+        try:
+            doc_type, confidence = self.ctx.engine.classify(doc)
+        except InvoiceBotError as exc:  # a limit of the engine's process (memory, time) or its crash
+            raise DocumentUnreadable(doc.path, exc.code, str(exc)) from exc
         logger.info(f"{Path(doc.path).name}: {doc_type} (confidence {confidence:.2f})")
         if expected:
             allowed = [t.strip() for t in expected.split(",") if t.strip()]
@@ -175,7 +181,14 @@ class DocumentKeywords(Component):
                 result = ExtractionResult(document=path, error={"code": exc.code, "message": str(exc).split(": ", 1)[-1]})
                 log_result(result)
                 return invoice_record(result)
-        result = self.ctx.engine.extract(doc)
+        try:
+            result = self.ctx.engine.extract(doc)
+        except InvoiceBotError as exc:  # a limit of the engine's process (memory, time) or its crash
+            if not allow_unreadable:
+                raise DocumentUnreadable(doc.path, exc.code, str(exc)) from exc
+            result = ExtractionResult(document=doc.path, sha256=doc.sha256, error=exc.to_dict())
+            log_result(result)
+            return invoice_record(result)
         log_result(result)
         problems = check_required(result, names, threshold)
         if problems:

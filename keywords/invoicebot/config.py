@@ -48,3 +48,39 @@ class ReaderSettings:
             min_text_words=_env_int("INVOICEBOT_MIN_TEXT_WORDS", d.min_text_words),
             ocr_images=os.environ.get("INVOICEBOT_OCR_IMAGES", "").lower() in ("1", "true", "yes"),
         )
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name}={raw!r} must be a number of seconds") from exc
+
+
+@dataclass(frozen=True)
+class IsolationSettings:
+    """Limits of one document, enforced in the engine's child process (``invoicebot.isolation``).
+
+    ``max_memory_mb``: memory one document may take on top of the loaded engine (model, vocabulary): a document
+    that needs more ends as ``MEMORY_LIMIT`` (default 1536, so that the process stays under 2 GB at its peak).
+    ``doc_timeout_s``: seconds one step on one document (reading it, or extracting its fields) may take; a
+    document that takes longer ends as ``TIMEOUT`` and its process is started again.  0 turns either limit off."""
+
+    max_memory_mb: int = 1536
+    doc_timeout_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.max_memory_mb < 0 or self.doc_timeout_s < 0:
+            raise ValueError(f"INVOICEBOT_MAX_MEMORY_MB ({self.max_memory_mb}) and INVOICEBOT_DOC_TIMEOUT_S "
+                             f"({self.doc_timeout_s}) must be 0 (no limit) or more")
+
+    @classmethod
+    def from_env(cls) -> IsolationSettings:
+        d = cls()
+        return cls(
+            max_memory_mb=_env_int("INVOICEBOT_MAX_MEMORY_MB", d.max_memory_mb),
+            doc_timeout_s=_env_float("INVOICEBOT_DOC_TIMEOUT_S", d.doc_timeout_s),
+        )

@@ -8,20 +8,18 @@ what went wrong, so one bad file never stops a batch.
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
-import queue
+import multiprocessing.connection
 import time
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from . import rules
 from .candidates import DocumentContext, build_context, under_credit_note_reference
-from .config import MODELS_DIR, ReaderSettings
-from .errors import ConfigError, DocumentError, InvoiceBotError
+from .config import MODELS_DIR, IsolationSettings, ReaderSettings
+from .errors import DocumentError, InvoiceBotError
+from .isolation import POLL_S, IsolatedEngine, error_result, memory_limit_error
+from .isolation import process_context as process_context  # bench.py and others take it from here
 from .readers import read_document
 from .rules import classify_by_rules
 from .schema import FIELDS_BY_DOCUMENT_TYPE, Document, ExtractedField, ExtractionResult
@@ -63,12 +61,6 @@ EXTRACTORS = ("auto", "model", "rules")
 def check_extractor(extractor: str) -> None:
     if extractor not in EXTRACTORS:
         raise ValueError(f"extractor must be auto, model or rules, not {extractor!r}")
-
-
-def process_context():
-    """The multiprocessing context for pools of this package: fork where the system has it (the children share
-    the loaded modules), else spawn."""
-    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
 
 
 class Engine:
@@ -152,6 +144,8 @@ class Engine:
             result = ExtractionResult(document=str(path), error=exc.to_dict())
         except InvoiceBotError as exc:
             result = ExtractionResult(document=str(path), error=exc.to_dict())
+        except MemoryError:  # under the limit of an isolated engine's process (isolation.py), or none left at all
+            result = ExtractionResult(document=str(path), error=memory_limit_error(path).to_dict())
         except Exception as exc:  # a bad document must never stop a batch
             log.error("unexpected error on %s: %s", path, exc, exc_info=log.isEnabledFor(logging.DEBUG))
             result = ExtractionResult(
@@ -179,82 +173,50 @@ def classify(doc: Document) -> tuple[str, float]:
     return _default_engine.classify(doc)
 
 
-# --- batches on several cores -------------------------------------------------------------------------------------
-
-_worker_engine: Engine | None = None
-_worker_fresh = False
-
-
-def _start_worker(extractor: str, settings: ReaderSettings | None, model_dir: str | None, warm: str | None,
-                  fresh: bool, ready) -> None:
-    """A pool process's start: its own Engine (the model loaded once per process), warmed on one document."""
-    global _worker_engine, _worker_fresh
-    _worker_fresh = fresh
-    try:
-        _worker_engine = Engine(extractor, settings=settings, model_dir=model_dir)
-        if warm is not None:
-            _worker_engine.process(warm)
-    except Exception as exc:  # said to the parent, which stops the pool with this message
-        ready.put(f"{type(exc).__name__}: {exc}")
-        raise
-    ready.put(None)
-
-
-def _work(path: str) -> ExtractionResult:
-    assert _worker_engine is not None, "the pool's initializer did not run"
-    if _worker_fresh and _worker_engine.model is not None:
-        _worker_engine.model.clear_cache()
-    return _worker_engine.process(path)
-
+# --- batches, each document in a child process under limits ---------------------------------------------------
 
 class EnginePool:
-    """``Engine.process`` over a batch on ``workers`` processes, each with its own engine; results come back in the
-    order of the paths.  A document that kills its worker process (a crash inside a reader library) gets an error
-    result, the pool starts again, and the rest of the batch goes on.
+    """``Engine.process`` over a batch on ``workers`` child processes (``isolation.IsolatedEngine``: the engine
+    built once here, the model loaded once in each child), results in the order of the paths.  Each document runs
+    under the limits of ``IsolationSettings`` (memory and time, default from the environment): one that needs too
+    much memory, hangs or kills its process gets an error result (``MEMORY_LIMIT``, ``TIMEOUT``,
+    ``WORKER_CRASHED``), its process starts again, and the rest of the batch goes on.
 
     ``warm``: a document each process handles before it counts as started (so that a benchmark times the steady
     state); ``start()`` waits for every process to be warm.  ``fresh_cache``: forget the model's encoded strings
-    before each document (a benchmark that repeats documents must not find them encoded already)."""
-
-    #: how long a process may take to load the engine (and handle the warm-up document)
-    START_TIMEOUT_S = 600
+    before each document (a benchmark that repeats documents must not find them encoded already).
+    ``peak_mb``: after ``process``, the peak memory (MB, the whole process) of each document of the batch."""
 
     def __init__(self, workers: int, extractor: str = "auto", *, settings: ReaderSettings | None = None,
-                 model_dir: str | Path | None = None, warm: str | Path | None = None, fresh_cache: bool = False):
+                 model_dir: str | Path | None = None, warm: str | Path | None = None, fresh_cache: bool = False,
+                 limits: IsolationSettings | None = None):
         if workers < 1:
             raise ValueError(f"workers must be 1 or more, not {workers}")
         check_extractor(extractor)
         self.workers = workers
-        self._args = (extractor, settings, str(model_dir) if model_dir else None, str(warm) if warm else None, fresh_cache)
-        self._mp = process_context()
-        self._pool: ProcessPoolExecutor | None = None
+        self.extractor, self.settings, self.model_dir = extractor, settings, model_dir
+        self.warm, self.fresh_cache = warm, fresh_cache
+        self.limits = limits or IsolationSettings.from_env()
+        self._engines: list[IsolatedEngine] = []
+        self.peak_mb: list[float | None] = []
 
     def start(self) -> EnginePool:
-        if self._pool is None:
-            ready = self._mp.Queue()
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=self._mp, initializer=_start_worker,
-                                             initargs=(*self._args, ready))
-            broken = False
-            try:
-                for _ in range(self.workers):  # a task per process makes each start
-                    self._pool.submit(os.getpid)
-            except BrokenProcessPool:  # a process failed to start before the last task went in: it says why below
-                broken = True
-            for _ in range(self.workers):
-                try:
-                    failure = ready.get(timeout=10 if broken else self.START_TIMEOUT_S)
-                except queue.Empty:
-                    failure = "a process ended while it started" if broken else f"no answer within {self.START_TIMEOUT_S} s"
-                if failure is not None:
-                    self._drop()
-                    raise ConfigError(f"a worker process of the engine could not start ({failure}); run with one "
-                                      "worker to see the error in full")
+        if not self._engines:
+            engine = Engine(self.extractor, settings=self.settings, model_dir=self.model_dir)
+            self._engines = [IsolatedEngine(engine, self.limits, warm=self.warm, fresh_cache=self.fresh_cache)
+                             for _ in range(self.workers)]
+        try:
+            for e in self._engines:
+                e.start()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for e in self._engines:
+            e.close()
+        self._engines = []
 
     def __enter__(self) -> EnginePool:
         return self.start()
@@ -263,67 +225,55 @@ class EnginePool:
         self.close()
 
     def process(self, paths) -> Iterator[ExtractionResult]:
-        """Results in the order of ``paths``, each as soon as it and those before it are done.  At most two
-        documents per process are in flight, so that a crash has few suspects: each is then run alone."""
+        """Results in the order of ``paths``, each as soon as it and those before it are done; one document per
+        process at a time, so that a limit or a crash names its document."""
         paths = [str(p) for p in paths]
+        self.start()
+        self.peak_mb = [None] * len(paths)
         done: dict[int, ExtractionResult] = {}
         todo = deque(range(len(paths)))
-        inflight: dict[int, Future] = {}
+        busy: dict[int, tuple[IsolatedEngine, float]] = {}  # engine's slot -> (engine, started)
+        slots = {id(e): e for e in self._engines}
+        doing: dict[int, int] = {}  # engine's slot -> index of its document
         nxt = 0
-        while todo or inflight:
-            self.start()
-            while todo and len(inflight) < 2 * self.workers:
-                i = todo.popleft()
-                inflight[i] = self._pool.submit(_work, paths[i])
-            wait(inflight.values(), return_when=FIRST_COMPLETED)
-            broken = False
-            for i, fut in list(inflight.items()):
-                if not fut.done():
-                    continue
-                try:
-                    done[i] = fut.result()
-                    del inflight[i]
-                except BrokenProcessPool:
-                    broken = True
-            if broken:
-                suspects = sorted(inflight)
-                log.warning("a worker process died; %d documents in flight run again, one at a time", len(suspects))
-                inflight = {}
-                self._drop()
-                for i in suspects:
-                    done[i] = self._alone(paths[i])
-            while nxt in done:
-                yield done.pop(nxt)
-                nxt += 1
-
-    def _drop(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-
-    def _alone(self, path: str) -> ExtractionResult:
-        self.start()
         try:
-            return self._pool.submit(_work, path).result()
-        except BrokenProcessPool:
-            self._drop()
-            log.error("the worker process died on %s", path)
-            return ExtractionResult(document=path, error={
-                "code": "WORKER_CRASHED",
-                "message": f"the process reading {path} died (a crash inside a reader library); the rest of the batch "
-                           "went on; run `invoicebot extract --workers 1` on this file alone to see the error, and "
-                           "report it with the document"})
+            while todo or doing:
+                for slot, e in slots.items():
+                    if todo and slot not in doing:
+                        i = todo.popleft()
+                        e.submit("process", paths[i])
+                        doing[slot], busy[slot] = i, (e, time.perf_counter())
+                conns = [busy[s][0].connection for s in doing]
+                multiprocessing.connection.wait(conns, timeout=POLL_S)  # then each child is watched
+                for slot in list(doing):
+                    e, started = busy[slot]
+                    finished, value = e.collect(0)
+                    if not finished:
+                        continue
+                    i = doing.pop(slot)
+                    if isinstance(value, InvoiceBotError):
+                        value = error_result(paths[i], value, time.perf_counter() - started)
+                    done[i], self.peak_mb[i] = value, e.last_peak_mb
+                while nxt in done:
+                    yield done.pop(nxt)
+                    nxt += 1
+        except BaseException:  # stopped early (Ctrl-C, a consumer that breaks off): no child keeps working
+            for slot in doing:
+                slots[slot].close()
+            raise
 
 
 def process_many(paths, *, workers: int = 1, extractor: str = "auto", settings: ReaderSettings | None = None,
-                 model_dir: str | Path | None = None) -> Iterator[ExtractionResult]:
-    """``Engine.process`` over ``paths`` in their order: in this process when ``workers`` is 1, else on an
-    ``EnginePool`` of that many processes."""
+                 model_dir: str | Path | None = None, limits: IsolationSettings | None = None,
+                 peaks: list | None = None) -> Iterator[ExtractionResult]:
+    """``Engine.process`` over ``paths`` in their order, on an ``EnginePool`` of ``workers`` child processes
+    (one too: a document that breaks a limit or crashes costs only its own result).  ``peaks``: a list that
+    receives each document's peak memory (MB) once the batch is done."""
     paths = list(paths)
-    if workers <= 1 or len(paths) <= 1:
-        engine = Engine(extractor, settings=settings, model_dir=model_dir)
-        for p in paths:
-            yield engine.process(p)
+    if not paths:
         return
-    with EnginePool(min(workers, len(paths)), extractor, settings=settings, model_dir=model_dir) as pool:
+    with EnginePool(min(max(workers, 1), len(paths)), extractor, settings=settings, model_dir=model_dir,
+                    limits=limits) as pool:
         yield from pool.process(paths)
+        if peaks is not None:
+            peaks[:] = pool.peak_mb

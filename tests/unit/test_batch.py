@@ -53,7 +53,7 @@ def test_a_document_that_kills_its_process_gets_an_error_and_the_batch_goes_on(b
     assert [r.document for r in results] == [str(p) for p in batch]
     crashed = results[3]
     assert crashed.error["code"] == "WORKER_CRASHED"
-    assert str(batch[3]) in crashed.error["message"] and "--workers 1" in crashed.error["message"]
+    assert str(batch[3]) in crashed.error["message"] and "invoicebot read" in crashed.error["message"]
     for i in (0, 1, 4):
         assert results[i].error is None and results[i].value("total_amount"), results[i].error
 
@@ -62,8 +62,16 @@ def test_a_process_that_cannot_start_says_why(batch, monkeypatch):
     def broken(self, *args, **kwargs):
         raise ConfigError("the vocabulary file resources/vocabulary/x.yaml is broken")
 
-    monkeypatch.setattr(pipeline.Engine, "__init__", broken)
-    with pytest.raises(ConfigError, match="could not start.*vocabulary file"):
+    monkeypatch.setattr(pipeline.Engine, "__init__", broken)  # the engine is built before any process starts
+    with pytest.raises(ConfigError, match="^the vocabulary file"):
+        list(process_many(batch, workers=2, extractor="rules"))
+    monkeypatch.undo()
+
+    def no_model(self):
+        raise RuntimeError("libtorch_cpu.so: cannot open shared object file")
+
+    monkeypatch.setattr(pipeline.Engine, "model", property(no_model))  # loaded in each process as it starts
+    with pytest.raises(ConfigError, match="could not start.*RuntimeError: libtorch_cpu.so"):
         list(process_many(batch, workers=2, extractor="rules"))
 
 
