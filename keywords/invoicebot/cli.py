@@ -203,6 +203,7 @@ DELEGATED = {
     "make-corpus": ("synth.corpus", "generate the synthetic training corpus"),
     "make-inbox": ("mailgen", "generate an inbox of vendor emails"),
     "review": ("review", "import corrections made by a person"),
+    "fuzz": ("fuzz", "hostile inputs through the engine and the mail intake, each in a child process"),
 }
 
 

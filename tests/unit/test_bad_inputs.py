@@ -199,3 +199,77 @@ def test_no_usable_ocr_language(documents, reader_settings):
     settings = dataclasses.replace(reader_settings, ocr_languages="xx_none+yy_none")
     with pytest.raises(OcrUnavailable, match="none of the OCR languages"):
         read_document(documents.scan_png(seed=0), settings)
+
+
+# --- found by `invoicebot fuzz` (issue 19): damaged PDFs and images that came back as INTERNAL -------------------
+
+
+def _pdf_of(objects: list[bytes]) -> bytes:
+    from invoicebot.fuzz.mutate import build_pdf
+
+    return build_pdf(objects)
+
+
+_FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+_TEXT = b"BT /F1 24 Tf 60 700 Td (Invoice INV-2024-0042 Total 24.00 EUR) Tj ET"
+_CONTENT = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(_TEXT), _TEXT)
+
+
+def _page(media_box: bytes = b"[0 0 595 842]", contents: bytes = b"/Contents 5 0 R") -> bytes:
+    return b"<< /Type /Page /Parent 2 0 R /MediaBox %s %s /Resources << /Font << /F1 3 0 R >> >> >>" % (
+        media_box, contents)
+
+
+def test_pdf_page_tree_that_pdfminer_rejects_is_read_by_ocr(tmp_path, reader_settings, caplog):
+    # pdfminer fails on the page's MediaBox when it lists the pages; PDFium draws it.  The OCR fallback returned
+    # inside `with pdf:`, whose close() listed the pages again and raised MalformedPDFException out of the reader.
+    path = tmp_path / "bad_mediabox.pdf"
+    path.write_bytes(_pdf_of([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Count 1 /Kids [4 0 R] >>",
+                              _FONT, _page(media_box=b"[0 0 1 /e9 1 /e9]"), _CONTENT]))
+    with caplog.at_level("WARNING", logger="invoicebot.readers"):
+        doc = read_document(path, reader_settings)
+    assert [p.source for p in doc.pages] == ["ocr"]
+    assert "INV-2024-0042" in " ".join(w.text for w in doc.words)
+    assert "the page tree cannot be parsed by pdfminer" in caplog.text
+
+
+def test_pdf_page_that_pdfium_cannot_load_is_corrupt(tmp_path, reader_settings):
+    # a page tree 2,000 levels deep: PDFium counts one page but cannot load it (it raised PdfiumError, outside any
+    # try), and pdfminer gives up on the depth (RecursionError)
+    import random
+
+    from invoicebot.fuzz.mutate import deep_page_tree
+
+    path = tmp_path / "deep_tree.pdf"
+    path.write_bytes(deep_page_tree(2000, random.Random(0)))
+    _refused(path, reader_settings, CorruptDocument, "page 1 cannot be loaded", "send it again")
+
+
+def test_pdf_with_more_pdfminer_pages_than_pdfium_pages_reads_pdfiums(tmp_path, reader_settings, caplog):
+    # /Count says 1 but /Kids lists 3 pages, two of them blank: PDFium trusts /Count, pdfminer walks /Kids.  The
+    # blank pages went to OCR with an index PDFium does not have (and /Count is what the page limit checked).
+    path = tmp_path / "count_lies.pdf"
+    path.write_bytes(_pdf_of([b"<< /Type /Catalog /Pages 2 0 R >>",
+                              b"<< /Type /Pages /Count 1 /Kids [4 0 R 6 0 R 7 0 R] >>", _FONT, _page(), _CONTENT,
+                              _page(contents=b""), _page(contents=b"")]))
+    with caplog.at_level("WARNING", logger="invoicebot.readers"):
+        doc = read_document(path, reader_settings)
+    assert [p.source for p in doc.pages] == ["text"]
+    assert "pdfminer finds 3 pages where PDFium finds 1" in caplog.text
+
+
+def test_tiff_frame_without_dimensions_is_corrupt(documents, tmp_path, reader_settings):
+    # Pillow raises TypeError("Missing dimensions") when it counts the frames of a TIFF whose second IFD has no width
+    import struct
+
+    def ifd(entries, next_ifd):
+        return struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *e) for e in entries) + struct.pack(
+            "<I", next_ifd)
+
+    first = [(256, 4, 1, 8), (257, 4, 1, 8), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1), (273, 4, 1, 200),
+             (277, 3, 1, 1), (278, 4, 1, 8), (279, 4, 1, 64)]
+    second_at = 8 + 2 + 12 * len(first) + 4
+    data = b"II*\x00" + struct.pack("<I", 8) + ifd(first, second_at) + ifd([(257, 4, 1, 8), (262, 3, 1, 1)], 0)
+    path = tmp_path / "no_width.tif"
+    path.write_bytes(data.ljust(200, b"\x00") + b"\x80" * 64)
+    _refused(path, reader_settings, CorruptDocument, "damaged", "send it again")

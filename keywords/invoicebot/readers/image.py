@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import time
 import warnings
 from pathlib import Path
@@ -18,6 +19,10 @@ from invoicebot.schema import Page
 #: Assumed when an image carries no resolution: a page scanned at 300 dpi is the common case;
 #: otherwise the width is taken as an A4 page (8.27 in) wide.
 _A4_WIDTH_IN = 8.27
+
+#: What Pillow raises on a damaged file: OSError mostly, but TypeError ("Missing dimensions" of a TIFF frame
+#: without a width), struct.error and the others on some broken headers.
+_DAMAGED = (OSError, SyntaxError, ValueError, TypeError, EOFError, struct.error)
 
 
 def image_dpi(img: Image.Image) -> int:
@@ -60,7 +65,7 @@ def open_image(data: bytes, path: Path, settings: ReaderSettings) -> Image.Image
             f"{2 * Image.MAX_IMAGE_PIXELS:,}; ask the sender for a smaller scan",
             path=str(path),
         ) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, *_DAMAGED) as exc:
         raise CorruptDocument(
             f"{path}: the image file is damaged and cannot be opened ({exc}); ask the sender to send it again",
             path=str(path),
@@ -73,7 +78,7 @@ def read_image(data: bytes, path: Path, settings: ReaderSettings) -> list[Page]:
     try:
         # Only a TIFF's frames are pages; a JPEG's second frame (MPO) is a preview, a PNG's an animation.
         frames = getattr(img, "n_frames", 1) if img.format == "TIFF" else 1
-    except (OSError, ValueError, SyntaxError) as exc:
+    except _DAMAGED as exc:
         raise CorruptDocument(
             f"{path}: the image file is damaged ({exc}); ask the sender to send it again", path=str(path)
         ) from exc
@@ -88,7 +93,7 @@ def read_image(data: bytes, path: Path, settings: ReaderSettings) -> list[Page]:
         started = time.perf_counter()
         try:
             img.seek(index)
-        except (EOFError, OSError) as exc:
+        except _DAMAGED as exc:
             raise CorruptDocument(
                 f"{path}: page {index + 1} of the image cannot be read ({exc}); ask the sender to send it again",
                 path=str(path),
@@ -109,7 +114,7 @@ def read_image(data: bytes, path: Path, settings: ReaderSettings) -> list[Page]:
                     frame = ImageOps.exif_transpose(frame)
         except Image.DecompressionBombError as exc:
             raise _too_large(path, pixels, img.size, settings) from exc
-        except (OSError, SyntaxError, ValueError) as exc:
+        except _DAMAGED as exc:
             raise CorruptDocument(
                 f"{path}: the image data is damaged or truncated ({exc}); ask the sender to send it again",
                 path=str(path),

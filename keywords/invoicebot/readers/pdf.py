@@ -230,7 +230,10 @@ def is_usable(words: list[RawWord], settings: ReaderSettings) -> bool:
 
 def render_page(doc: pdfium.PdfDocument, index: int, path: Path, settings: ReaderSettings):
     """Render page ``index`` to a grayscale PIL image at ``settings.ocr_dpi`` (lowered for huge pages)."""
-    page = doc[index]
+    try:
+        page = doc[index]
+    except pdfium.PdfiumError as exc:  # PDFium counted the page but cannot load it
+        raise _corrupt(path, f"page {index + 1} cannot be loaded: {exc}") from exc
     try:
         w_pt, h_pt = page.get_size()
         dpi = float(settings.ocr_dpi)
@@ -304,7 +307,11 @@ def ocr_embedded_images(
     address).  The page is rendered once; only the image areas are kept, and read in one pass."""
     from PIL import Image
 
-    regions = image_regions(ppage, words)
+    try:
+        regions = image_regions(ppage, words)
+    except Exception as exc:  # pdfminer cannot list the page's images: the text layer is read already
+        log.warning("%s page %d: the pictures cannot be listed (%s); they are not read", path, index + 1, exc)
+        return []
     if not regions:
         return []
     rendered, dpi = render_page(doc, index, path, settings)
@@ -342,7 +349,10 @@ def ocr_embedded_images(
 def read_pdf(data: bytes, path: Path, settings: ReaderSettings, *, ocr_images: bool = False) -> list[Page]:
     """Read every page: its text layer where usable, else OCR.  ``ocr_images``: also OCR the
     embedded images of text pages (logos holding the vendor's name), at the cost of one OCR pass
-    per page that has such images."""
+    per page that has such images.
+
+    PDFium decides how many pages there are (it counted them against the page limit); pages that
+    pdfminer finds beyond those (objects outside the page tree) are not read."""
     doc = open_pdfium(data, path, settings)
     try:
         try:
@@ -351,19 +361,41 @@ def read_pdf(data: bytes, path: Path, settings: ReaderSettings, *, ocr_images: b
             # PDFium opened the file but pdfminer cannot parse it: PDFium can still draw the pages.
             log.warning("%s: the text layer cannot be parsed (%s); reading every page by OCR", path, exc.__cause__)
             return [_ocr_only_page(doc, index, path, settings) for index in range(len(doc))]
-        with pdf:
-            try:
-                plumber_pages = pdf.pages
-            except Exception as exc:
-                log.warning("%s: the page tree cannot be parsed by pdfminer (%s); reading every page by OCR", path, exc)
+        try:
+            plumber_pages = _plumber_pages(pdf, path)
+            if plumber_pages is None:
                 return [_ocr_only_page(doc, index, path, settings) for index in range(len(doc))]
+            if len(plumber_pages) != len(doc):
+                log.warning("%s: pdfminer finds %d pages where PDFium finds %d; reading PDFium's %d", path,
+                            len(plumber_pages), len(doc), len(doc))
             pages = []
-            for index, ppage in enumerate(plumber_pages):
-                pages.append(_read_page(doc, index, ppage, path, settings, ocr_images))
-                ppage.close()
+            for index in range(len(doc)):
+                if index < len(plumber_pages):
+                    pages.append(_read_page(doc, index, plumber_pages[index], path, settings, ocr_images))
+                    _close_quietly(plumber_pages[index])
+                else:
+                    pages.append(_ocr_only_page(doc, index, path, settings))
             return pages
+        finally:
+            _close_quietly(pdf)  # pdfplumber's close() parses the page tree again: it fails as pdf.pages did
     finally:
         doc.close()
+
+
+def _plumber_pages(pdf: pdfplumber.PDF, path: Path) -> list[pdfplumber.page.Page] | None:
+    """pdfminer's pages, or None (said in the log) when its page tree cannot be parsed."""
+    try:
+        return list(pdf.pages)
+    except Exception as exc:  # a zoo of errors on broken files, RecursionError on a deep page tree
+        log.warning("%s: the page tree cannot be parsed by pdfminer (%s); reading every page by OCR", path, exc)
+        return None
+
+
+def _close_quietly(obj) -> None:
+    try:
+        obj.close()
+    except Exception as exc:  # closing must not turn a document that was read into an error
+        log.debug("closing %r failed: %s", obj, exc)
 
 
 def _ocr_only_page(doc: pdfium.PdfDocument, index: int, path: Path, settings: ReaderSettings) -> Page:
