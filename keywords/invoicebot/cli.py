@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_SOME_FAILED, EXIT_SETUP = 0, 1, 2, 3, 4
@@ -46,26 +48,89 @@ def _progress(items, desc: str, enabled: bool, total: int | None = None):
     return tqdm(items, desc=desc, unit="doc", file=sys.stderr, leave=False, total=total)
 
 
+#: The file of ``invoicebot extract`` that says which result file belongs to which input.
+INDEX_FILE = "index.json"
+
+
+def result_names(files: list[Path]) -> list[str]:
+    """One result file name per input, never two alike (letter case aside, for file systems that ignore it), the
+    same for the same batch: ``<stem>.json`` where the stem is unique in the batch (what ``invoicebot evaluate``
+    matches), else ``<name>.json`` (``a.pdf.json`` beside ``a.png.json``), else ``<folder>__<name>.json``
+    (``sub1__x.pdf.json``), else ``<name>.<hash of the full path>.json``.  A name that clashes moves on to the next
+    form; of names that clash, those already further along move first, so a unique stem keeps ``<stem>.json``."""
+    def form(path: Path, level: int) -> str:
+        if level == 0:
+            return f"{path.stem}.json"
+        if level == 1:
+            return f"{path.name}.json"
+        if level == 2:
+            return f"{path.resolve().parent.name or 'root'}__{path.name}.json"
+        digest = hashlib.sha1(str(path.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
+        return f"{path.name}.{digest[:8 if level == 3 else 40]}.json"
+
+    stems = Counter(p.stem.casefold() for p in files)
+    level = [0 if stems[p.stem.casefold()] == 1 else 1 for p in files]
+    while True:
+        names = [form(p, n) for p, n in zip(files, level, strict=True)]
+        groups: dict[str, list[int]] = {}
+        for i, name in enumerate(names):
+            groups.setdefault(name.casefold(), []).append(i)
+        groups.setdefault(INDEX_FILE, []).append(-1)  # the index's own name is taken
+        clashes = [g for g in groups.values() if len(g) > 1]
+        if not clashes:
+            return names
+        for group in clashes:
+            members = [i for i in group if i >= 0]
+            top = max(level[i] for i in members)
+            movers = [i for i in members if level[i] == top] if len(members) > 1 else members
+            if all(level[i] == 4 for i in movers):
+                raise ValueError(f"{files[movers[0]]} is in the batch twice; give each file once")
+            for i in movers:
+                level[i] = min(level[i] + 1, 4)
+
+
+def _unique_inputs(files: list[Path]) -> list[Path]:
+    """The inputs without repeats of one file (given twice, or as a file and in its folder), in their order."""
+    seen: set[Path] = set()
+    out = []
+    for p in files:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
 def cmd_extract(args) -> int:
     from .pipeline import process_many
 
-    files = _expand(args.paths)
+    files = _unique_inputs(_expand(args.paths))
     if not files:
         print(f"invoicebot extract: no documents found in {' '.join(args.paths)}", file=sys.stderr)
         return EXIT_USAGE
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    names = result_names(files)
     failed = 0
     rows = []
-    results = process_many(files, workers=args.workers, extractor=args.extractor)
-    for path, result in zip(files, _progress(results, "extract", not args.quiet and len(files) > 1, len(files)), strict=True):
-        (out_dir / f"{path.stem}.json").write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    peaks: list = []
+    index: dict[str, str] = {}
+    results = process_many(files, workers=getattr(args, "workers", 1), extractor=args.extractor, peaks=peaks)
+    for path, name, result in zip(files, names, _progress(results, "extract", not args.quiet and len(files) > 1,
+                                                          len(files)), strict=True):
+        (out_dir / name).write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        index[str(path)] = name
         if result.error:
             failed += 1
         rows.append(result)
+    tmp = out_dir / f".{INDEX_FILE}.tmp"
+    tmp.write_text(json.dumps(index, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(out_dir / INDEX_FILE)
     if not args.quiet:
         print(_results_table(rows))
-        print(f"{len(rows)} documents, {failed} failed; JSON in {out_dir}")
+        known = [p for p in peaks if p is not None]
+        peak = f"; peak memory of one document {max(known):.0f} MB" if known else ""
+        print(f"{len(rows)} documents, {failed} failed; JSON in {out_dir} ({INDEX_FILE}: which file is whose){peak}")
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
@@ -160,10 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("extract", help="extract the canonical fields of documents into one JSON each")
     e.add_argument("paths", nargs="+", help="PDF or image files, or folders of them")
-    e.add_argument("--out", required=True, help="folder for <stem>.json results")
+    e.add_argument("--out", required=True,
+                   help="folder for one JSON result per document (<stem>.json where the stem is unique in the batch, "
+                        f"else a longer name) and {INDEX_FILE}, which maps each input to its result file")
     e.add_argument("--extractor", choices=("auto", "model", "rules"), default="auto")
     e.add_argument("--workers", type=_workers, default=1, metavar="N",
-                   help="processes that share the batch, each with its own engine (default 1; 0: one per core)")
+                   help="processes that share the batch, each with its own engine (default 1; 0: one per core); "
+                        "each document runs in one of them within INVOICEBOT_MAX_MEMORY_MB (default 1536) and "
+                        "INVOICEBOT_DOC_TIMEOUT_S (default 120)")
     e.add_argument("-q", "--quiet", action="store_true")
     e.set_defaults(func=cmd_extract)
 

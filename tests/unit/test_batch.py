@@ -88,7 +88,7 @@ def test_cli_extract_with_two_workers_writes_every_result(batch, tmp_path, capsy
     out = tmp_path / "out"
     code = cli_main(["extract", *map(str, batch), "--out", str(out), "--extractor", "rules", "--workers", "2", "-q"])
     assert code == 3  # one document failed
-    written = {p.name: json.loads(p.read_text()) for p in out.glob("*.json")}
+    written = {p.name: json.loads(p.read_text()) for p in out.glob("*.json") if p.name != "index.json"}
     assert set(written) == {f"{p.stem}.json" for p in batch}
     assert written["broken.json"]["error"]["code"]
     with pytest.raises(SystemExit):
@@ -109,3 +109,53 @@ def test_bench_times_a_batch_on_two_processes_beside_the_floor_on_two(batch):
     table = format_table({"batch": result, "settings": {}})
     assert table.splitlines()[2].split()[:3] == ["text*2", "8", "12"]
     assert "on 2 processes" in table
+
+
+def test_every_input_gets_its_own_result_file(documents, tmp_path, capsys):
+    """a.pdf beside a.png, and x.pdf in two folders, wrote one <stem>.json each: the second overwrote the first."""
+    inbox, sub1, sub2 = tmp_path / "inbox", tmp_path / "sub1", tmp_path / "sub2"
+    for d in (inbox, sub1, sub2):
+        d.mkdir()
+    pdf = documents.text_pdf(seed=0)
+    inputs = {
+        inbox / "a.pdf": pdf.read_bytes(),
+        inbox / "a.png": documents.scan_png(seed=1).read_bytes(),
+        inbox / "b.pdf": documents.text_pdf(seed=2).read_bytes(),
+        sub1 / "x.pdf": documents.text_pdf(seed=3).read_bytes(),
+        sub2 / "x.pdf": documents.text_pdf(seed=1, pages=2).read_bytes(),
+    }
+    for path, data in inputs.items():
+        path.write_bytes(data)
+    out = tmp_path / "out"
+    argv = ["extract", str(inbox), str(sub1), str(sub2), str(inbox / "b.pdf"), "--out", str(out), "--extractor",
+            "rules", "-q"]
+    assert cli_main(argv) == 0
+    index = json.loads((out / "index.json").read_text())
+    assert set(index) == {str(p) for p in inputs}  # b.pdf given twice (in its folder and alone) is one input
+    assert len(set(index.values())) == len(inputs)
+    assert index[str(inbox / "b.pdf")] == "b.json"  # a unique stem keeps <stem>.json: `invoicebot evaluate` finds it
+    assert {index[str(inbox / "a.pdf")], index[str(inbox / "a.png")]} == {"a.pdf.json", "a.png.json"}
+    assert {index[str(sub1 / "x.pdf")], index[str(sub2 / "x.pdf")]} == {"sub1__x.pdf.json", "sub2__x.pdf.json"}
+    for source, name in index.items():
+        assert json.loads((out / name).read_text())["document"] == source
+    pages = {json.loads((out / index[str(d / "x.pdf")]).read_text())["pages"] for d in (sub1, sub2)}
+    assert pages == {1, 2}  # two results, not one written twice
+    assert sorted(p.name for p in out.iterdir()) == sorted([*index.values(), "index.json"])
+    assert cli_main(argv) == 0 and json.loads((out / "index.json").read_text()) == index  # the same names again
+    assert cli_main(["extract", str(inbox / "b.pdf"), "--out", str(out), "--extractor", "rules"]) == 0
+    assert "peak memory of one document" in capsys.readouterr().out
+
+
+def test_result_names_never_clash():
+    from pathlib import Path
+
+    from invoicebot.cli import result_names
+
+    names = result_names([Path("in/a.pdf"), Path("in/a.png"), Path("in/a.pdf.pdf"), Path("in/index.pdf"),
+                          Path("in/B.pdf"), Path("other/b.PDF"), Path("in/c.tif")])
+    assert names[2] == "a.pdf.json" and names[6] == "c.json"  # a unique stem keeps its name ...
+    assert names[0] == "in__a.pdf.json"  # ... the one whose a.pdf.json clashes with it moves on
+    assert names[1] == "a.png.json" and names[3] == "index.pdf.json"  # index.json is the index's
+    assert len({n.casefold() for n in names}) == len(names)  # B.pdf and b.PDF too, on a case-blind disk
+    with pytest.raises(ValueError, match="twice"):
+        result_names([Path("in/a.pdf"), Path("in/a.pdf")])
