@@ -306,6 +306,22 @@ def ensure_schema(connection: Any) -> None:
         connection.execute(SCHEMA_SQL)
 
 
+def _guarded(method: Callable) -> Callable:
+    """Turns a database error inside an adapter call into a :class:`QueueError` naming the server."""
+    import functools
+
+    @functools.wraps(method)
+    def call(self: PostgresAdapter, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except psycopg.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise QueueError(f"the work-item queue at {safe_dsn(self.config.dsn)} failed in {method.__name__}: "
+                             f"{first}") from exc
+
+    return call
+
+
 class _Heartbeat(threading.Thread):
     """Renews the heartbeat of the jobs this process holds, on its own connection, until ``max_hold_s``."""
 
@@ -416,6 +432,7 @@ class PostgresAdapter(BaseAdapter):
             self._drafts.pop(i, None)
 
     # -- BaseAdapter
+    @_guarded
     def reserve_input(self) -> str:
         self.seal()
         if not self.config.input_queue:
@@ -490,6 +507,7 @@ class PostgresAdapter(BaseAdapter):
         else:
             _run(self.queries.log_jobs([(job, outcome.job, record)]))
 
+    @_guarded
     def release_input(self, item_id: str, state: State, exception: dict | None = None):
         if item_id == SEED_ID:
             self.seal()
@@ -518,6 +536,7 @@ class PostgresAdapter(BaseAdapter):
         if held is not None:
             self._heartbeat.drop(held.job.id)
 
+    @_guarded
     def create_output(self, parent_id: str, payload: Any = None) -> str:
         self.seal()
         parent = None if parent_id in (None, SEED_ID) else self._item_id(parent_id)
@@ -526,6 +545,7 @@ class PostgresAdapter(BaseAdapter):
         self._drafts[row["id"]] = None if parent is None else str(parent)
         return str(row["id"])
 
+    @_guarded
     def load_payload(self, item_id: str) -> Any:
         if item_id == SEED_ID:
             return {}
@@ -534,12 +554,14 @@ class PostgresAdapter(BaseAdapter):
             raise QueueError(f"unknown work item id {item_id!r}")
         return row["payload"]
 
+    @_guarded
     def save_payload(self, item_id: str, payload: Any):
         if item_id == SEED_ID:
             return
         self._one("UPDATE invoicebot_workitems SET payload = %s WHERE id = %s",
                   (_jsonb(payload), self._item_id(item_id)))
 
+    @_guarded
     def list_files(self, item_id: str) -> list[str]:
         if item_id == SEED_ID:
             return []
@@ -548,6 +570,7 @@ class PostgresAdapter(BaseAdapter):
                         (self._item_id(item_id),))
             return [name for (name,) in cur.fetchall()]
 
+    @_guarded
     def get_file(self, item_id: str, name: str) -> bytes:
         row = self._one("SELECT content FROM invoicebot_workitem_files WHERE item_id = %s AND name = %s",
                         (self._item_id(item_id), name))
@@ -555,12 +578,14 @@ class PostgresAdapter(BaseAdapter):
             raise FileNotFoundError(f"work item {item_id} has no file {name!r}")
         return bytes(row["content"])
 
+    @_guarded
     def add_file(self, item_id: str, name: str, *, original_name: str, content: bytes):
         self._one("INSERT INTO invoicebot_workitem_files (item_id, name, original_name, content) "
                   "VALUES (%s, %s, %s, %s) ON CONFLICT (item_id, name) DO UPDATE SET "
                   "original_name = EXCLUDED.original_name, content = EXCLUDED.content",
                   (self._item_id(item_id), name, original_name, content))
 
+    @_guarded
     def remove_file(self, item_id: str, name: str):
         self._one("DELETE FROM invoicebot_workitem_files WHERE item_id = %s AND name = %s",
                   (self._item_id(item_id), name))

@@ -18,7 +18,9 @@ from InvoiceLibrary.workqueue import (
     QueueAdmin,
     QueueConfig,
     QueueError,
+    connect,
     default_dsn,
+    main,
     release_outcome,
     safe_dsn,
     take_outcome,
@@ -64,6 +66,14 @@ def test_safe_dsn_never_shows_the_password():
     shown = safe_dsn("host=h port=1 dbname=d user=u password=s3cret-Value")
     assert shown == "host=h port=1 dbname=d user=u"
     assert "s3cret" not in safe_dsn("postgresql://u:s3cret@h:5/d") and "s3cret" not in safe_dsn("password='s3cret")
+
+
+def test_an_unreachable_server_is_named_without_its_password():
+    with pytest.raises(QueueError) as caught:
+        connect("host=127.0.0.1 port=1 dbname=q user=u password=s3cret-Value connect_timeout=2")
+    message = str(caught.value)
+    assert message.startswith("cannot reach the work-item queue at host=127.0.0.1 port=1 dbname=q user=u: ")
+    assert "scripts/postgres.sh start" in message and "s3cret" not in message
 
 
 # --------------------------------------------------------------------------- release and take rules
@@ -230,3 +240,17 @@ def test_payload_and_files_round_trip(admin, queue):
         consumer.get_file(item, "doc.pdf")
     consumer.release_input(item, State.DONE)
     consumer.close()
+
+
+def test_the_cli_prints_states_and_dead_items(admin, queue, capsys):
+    produce(queue, 2)
+    consumer = adapter(queue)
+    item = consumer.reserve_input()
+    consumer.release_input(item, State.FAILED, {"type": "BUSINESS", "code": "INVALID", "message": "sums differ"})
+    consumer.close()
+    lines: list[str] = []
+    assert main(["status", queue], out=lines.append) == 0
+    assert lines == [f"{queue}: draft 0, pending 1, reserved 0, completed 0, failed 1, dead 0"]
+    lines.clear()
+    assert main(["dead", queue], out=lines.append) == 0
+    assert '"exception_code": "INVALID", "exception_message": "sums differ"' in lines[0]
