@@ -94,3 +94,89 @@ def test_run_report_page_escapes_document_text(tmp_path):
     assert '" onmouseover=' not in page and "' onmouseover=" not in page
     assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 3  # subject, reason, vendor name
     assert "x&quot; onmouseover=&quot;alert(2).pdf" in page and "&#x27; onmouseover=&#x27;alert(3)" in page
+
+
+# ----------------------------------------------------------------------------- the scan of a run's outputs
+
+
+def _scanner():
+    """scripts/scan_secrets.py as a module (scripts/ is no package)."""
+    import importlib.util
+    import sys
+
+    if "scan_secrets" not in sys.modules:
+        path = Path(__file__).resolve().parents[2] / "scripts" / "scan_secrets.py"
+        spec = importlib.util.spec_from_file_location("scan_secrets", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["scan_secrets"] = module  # dataclasses look their module up while the file runs
+        spec.loader.exec_module(module)
+    return sys.modules["scan_secrets"]
+
+
+def _robot_log(messages: list[str]) -> str:
+    """A page shaped like Robot's log.html: messages base64+zlib compressed in window.output["strings"]."""
+    import base64
+    import json
+    import zlib
+
+    strings = ["*"] + [base64.b64encode(zlib.compress(m.encode())).decode() for m in messages]
+    return ("<!DOCTYPE html><html><head><script>window.output = {};</script>"
+            f'<script>window.output["strings"] = [];</script><script>window.output["strings"] = '
+            f'window.output["strings"].concat({json.dumps(strings)});</script></head><body></body></html>')
+
+
+def _manifest(folder: Path, **fields) -> None:
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.json").write_text(json.dumps({"mails": [{"file": "001.eml", "fields": [fields]}]}))
+
+
+def test_scan_finds_a_planted_iban_in_a_robot_log_and_passes_a_clean_folder(tmp_path, capsys):
+    scan = _scanner()
+    leaky, clean = tmp_path / "leaky", tmp_path / "clean"
+    leaky.mkdir()
+    clean.mkdir()
+    planted = "BE68539007547034"  # a valid IBAN in no manifest and of no generator vendor: found by its check digits
+    (leaky / "log.html").write_text(_robot_log(["${invoice} = {'iban': 'BE68539007547034'}"]))
+    assert planted not in (leaky / "log.html").read_text()  # only the decompressed model holds it
+    (clean / "log.html").write_text(_robot_log([f"${{invoice}} = {{'iban': '{mask_text(planted)}'}}",
+                                                "total 119.00, invoice INV-2026-00001"]))
+    (clean / "report.csv").write_text("file,iban\na.pdf,BE68********7034\n")
+
+    assert scan.main([str(clean)]) == 0
+    assert "0 secrets or personal identifiers in clear in 2 file(s)" in capsys.readouterr().out
+    assert scan.main([str(leaky)]) == 1
+    out = capsys.readouterr().out
+    assert f"{leaky / 'log.html'}: iban BE68**********34" in out and planted not in out  # printed masked
+
+
+def test_scan_reads_manifests_service_passwords_and_password_pairs(tmp_path, capsys, monkeypatch):
+    scan = _scanner()
+    monkeypatch.setenv("INVOICEBOT_TEST_IMAP_PASSWORD", "fixed-imap-pw-42")
+    out_dir = tmp_path / "output"
+    _manifest(out_dir / "inbox", iban="GB33BUKB20201555555555", vendor_tax_id="CHE-123.456.789",
+              vendor_address="12 Market Street, Leeds LS1 6DT, United Kingdom")
+    (out_dir / "a.json").write_text('{"note": "VAT CHE 123 456 789", "iban": "GB33 BUKB 2020 1555 5555 55"}')
+    (out_dir / "b.txt").write_text("shipped from 12 Market  Street today\nlogin with fixed-imap-pw-42\n")
+    (out_dir / "c.xml").write_text("<msg>Arguments: [ ${user}='admin' | ${password}='hunter2-xyz' ]</msg>"
+                                   "<msg>url http://admin:invoicebot-admin@127.0.0.1:8000/</msg>")
+    (out_dir / "d.log").write_text("password=******** user=admin ${password} password=${PW}\n")
+    assert scan.main([str(out_dir)]) == 1
+    out = capsys.readouterr().out
+    assert "a.json: iban GB33****************55, tax_id CHE-*********89" in out
+    assert "b.txt: address 12 Ma**** ****et, password fi**************" in out
+    assert "c.xml: password hu*********, password in**************" in out  # a pair, and Tryton's default
+    assert "d.log" not in out and "manifest.json" not in out
+
+
+def test_scan_knows_the_services_test_passwords():
+    scan = _scanner()
+    found = {(s.value, s.where) for s in scan.service_passwords(env={})}
+    assert ("invoicebot-test-only", "scripts/dovecot.sh") in found
+    assert ("invoicebot-admin", "scripts/tryton/env.sh") in found
+
+
+def test_scan_says_which_folder_is_missing(tmp_path, capsys):
+    assert _scanner().main([str(tmp_path / "nope")]) == 2
+    assert "nope does not exist" in capsys.readouterr().err
