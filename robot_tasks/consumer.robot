@@ -108,7 +108,10 @@ Finish Attachment
     IF    $route['decision'] == 'done'
         ${out} =    Invoice Work Item Payload    ${payload}    ${invoice}
         ${json} =    Save Invoice Result    ${invoice}    ${WORK_DIR}${/}done${/}${out}[result_file]
-        Create Output Work Item    variables=${out}    files=${json}    save=${True}
+        ${sent} =    Work Item Was Handed On    ${out}[item_key]
+        IF    not ${sent}
+            Create Output Work Item    variables=${out}    files=${json}    save=${True}
+        END
         Release Input Work Item    DONE
     ELSE
         Release Input Work Item    FAILED    exception_type=${route}[exception_type]    code=${route}[code]

@@ -12,7 +12,8 @@ FileAdapter's files and layout (the producer's output file is the consumer's inp
 
 - every write goes to a temporary file, is fsynced and renamed over the old one: the file is whole or old;
 - a producer starts from the items already in its output file, less those a consumer has finished, so
-  nothing queued is lost by the next run;
+  nothing queued is lost by the next run; an item that lacks its file (a run stopped between making the item
+  and attaching the file) is dropped, so that the next run makes it whole;
 - a consumer refuses an input file that is missing or unreadable, with the path and what to do;
 - each release is appended (fsynced) to ``<input file>.released.jsonl``; an item released DONE or with a
   BUSINESS exception is not taken again, one with an APPLICATION exception is retried up to
@@ -60,6 +61,32 @@ def item_key_of(item: dict[str, Any]) -> str | None:
     if isinstance(payload, dict) and payload.get("item_key"):
         return str(payload["item_key"])
     return None
+
+
+def expected_file(item: dict[str, Any]) -> str | None:
+    """The file an item of this robot must carry: the attachment (producer) or the result (consumer)."""
+    payload = item.get("payload")
+    if not isinstance(payload, dict):
+        return None
+    if payload.get("result_file"):
+        return str(payload["result_file"])
+    if payload.get("file_name") and not payload.get("duplicate_of"):
+        return str(payload["file_name"])
+    return None
+
+
+def incomplete(item: dict[str, Any], folder: Path) -> bool:
+    """Whether an item lacks the file it must carry: a run was stopped between making the item and adding its
+    file (``Create Output Work Item`` saves the payload first).  Such an item is dropped, so the next run makes it
+    whole again instead of leaving a consumer an item without its document."""
+    want = expected_file(item)
+    if want is None:
+        return False
+    files = item.get("files") or {}
+    if want not in files:
+        return True
+    path = Path(files[want])
+    return not (path if path.is_absolute() else folder / path).is_file()
 
 
 def journal_path(items_file: Path) -> Path:
@@ -195,9 +222,16 @@ class DurableFileAdapter(FileAdapter):
         items = read_items(path, "output")
         journal = read_journal(path)
         kept = [i for i in items if item_key_of(i) and not finished(journal.get(item_key_of(i)), self._attempts)]
+        broken = [i for i in kept if incomplete(i, path.parent)]
+        for item in broken:
+            log.warning("%s: work item %s lacks its file %s (a run was stopped while making it); it is dropped and "
+                        "made again", path, item_key_of(item), expected_file(item))
+        kept = [i for i in kept if i not in broken]
         if items:
-            logging.info("%s: %d queued work item(s) carried over, %d finished ones dropped", path, len(kept),
-                         len(items) - len(kept))
+            logging.info("%s: %d queued work item(s) carried over, %d finished or incomplete ones dropped", path,
+                         len(kept), len(items) - len(kept))
+        if len(kept) != len(items):
+            write_atomically(path, json.dumps(kept, indent=4, ensure_ascii=False, default=str))
         return kept
 
     def _save_to_disk(self, source: str) -> None:
@@ -218,5 +252,5 @@ def queued_keys(output_file: str | os.PathLike[str]) -> set[str]:
     path = Path(output_file)
     if not path.exists():
         return set()
-    return {k for k in (item_key_of(i) for i in read_items(path, "output")) if k}
+    return {k for k in (item_key_of(i) for i in read_items(path, "output") if not incomplete(i, path.parent)) if k}
 

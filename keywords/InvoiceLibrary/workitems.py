@@ -198,6 +198,33 @@ class WorkItemKeywords(Component):
         return True
 
     @keyword
+    def work_item_was_handed_on(self, item_key: str) -> bool:
+        """Returns true when the local output work-items file already holds an item with this ``item_key``.
+
+        A consumer stopped between handing a done invoice on and releasing its input item takes the item again on
+        the next run; this keeps it from handing the invoice on twice.  Always false with other adapters (an
+        orchestrator's queue guards this itself).
+
+        | =Arguments= | =Description= |
+        | ``item_key`` | The ``item_key`` of the output work item's payload. |
+
+        Example:
+        | ${sent} =    `Work Item Was Handed On`    ${out}[item_key]
+        | IF    not ${sent}    Create Output Work Item    variables=${out}    save=${True}
+
+        Fails when the local output work-items file is unreadable.
+        """
+        out = os.environ.get("RPA_OUTPUT_WORKITEM_PATH", "")
+        if not item_key or not out or not os.environ.get("RPA_WORKITEMS_ADAPTER", "").endswith("FileAdapter"):
+            return False
+        from .fileadapter import WorkItemsFileError, queued_keys
+
+        try:
+            return item_key in queued_keys(out)
+        except WorkItemsFileError as exc:
+            raise InvoiceRobotError(str(exc)) from exc
+
+    @keyword
     def record_mail_in_run_report(self, message: Any, attachments: list | None = None, queued: int | None = None,
                                   report_dir: str | None = None) -> None:
         """Adds one mail to the run report: who, what, when, how many attachments were queued, what was skipped.

@@ -127,9 +127,16 @@ class RunReport:
         self._append(data)
 
     def records(self) -> list[dict[str, Any]]:
-        """The records; a line that is not valid JSON (a crash while appending) is skipped and counted."""
-        out, self.damaged_lines = read_jsonl(self.records_path)
-        return out
+        """The records, one per mail (by message id) and per attachment (by item id): a run that was stopped after
+        recording and before finishing records the same mail or item again, and the later record stands.  A line
+        that is not valid JSON (a crash while appending) is skipped and counted."""
+        raw, self.damaged_lines = read_jsonl(self.records_path)
+        last: dict[tuple[str, str], int] = {}
+        for i, r in enumerate(raw):
+            key = r.get("message_id") if r.get("kind") == "mail" else r.get("item_id")
+            last[(str(r.get("kind")), str(key) if key else f"#{i}")] = i
+        keep = set(last.values())
+        return [r for i, r in enumerate(raw) if i in keep]
 
     def summary(self) -> dict[str, Any]:
         recs = self.records()

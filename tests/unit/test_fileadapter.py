@@ -68,9 +68,11 @@ def test_a_second_producer_run_keeps_what_the_first_queued_and_no_consumer_took(
     trigger, queue = paths
     first = producer(trigger, queue, monkeypatch)
     for payload in (i["payload"] for i in items("a", "b")):
-        first.create_output("0", payload)
+        first.add_file(first.create_output("0", payload), payload["file_name"], original_name=payload["file_name"],
+                       content=b"%PDF-1.4")
     second = producer(trigger, queue, monkeypatch)  # the next scheduled run, before any consumer ran
-    second.create_output("0", items("c")[0]["payload"])
+    c = items("c")[0]["payload"]
+    second.add_file(second.create_output("0", c), "c.pdf", original_name="c.pdf", content=b"%PDF-1.4")
     assert queued_keys(queue) == {"a", "b", "c"}
     assert not list(queue.parent.glob("*.tmp"))
 
@@ -118,3 +120,15 @@ def test_the_producer_does_not_queue_an_attachment_whose_item_an_earlier_run_mad
     assert lib.attachment_should_be_queued(att) is True
     p.create_output("0", {"item_key": item_key("m1", "s" * 64)})
     assert lib.attachment_should_be_queued(att) is False
+
+
+def test_an_item_left_without_its_file_by_a_kill_is_dropped_and_made_again(paths, monkeypatch):
+    trigger, queue = paths
+    first = producer(trigger, queue, monkeypatch)
+    first.create_output("0", {"item_key": "a", "file_name": "a.pdf"})  # killed before the file was added
+    ok = first.create_output("0", {"item_key": "b", "file_name": "b.pdf"})
+    first.add_file(ok, "b.pdf", original_name="b.pdf", content=b"%PDF-1.4")
+    assert queued_keys(queue) == {"b"}  # the producer's check does not count the incomplete item
+    second = producer(trigger, queue, monkeypatch)
+    assert [i["payload"]["item_key"] for i in second.outputs] == ["b"]
+    assert [i["payload"]["item_key"] for i in json.loads(queue.read_text())] == ["b"]

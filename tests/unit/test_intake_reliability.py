@@ -224,3 +224,14 @@ def test_a_torn_invoice_ledger_line_does_not_break_later_items(tmp_path):
     assert ledger.find_duplicate(item_key="i3", sha256="s1")["item_key"] == "i1"
     ledger.add(item_key="i3", sha256="s3", vendor="ACME", invoice_number="3")
     assert ledger.find_duplicate(item_key="i4", vendor="acme", invoice_number="3")["item_key"] == "i3"
+
+
+def test_a_mail_or_item_recorded_again_by_a_rerun_counts_once(tmp_path):
+    report = RunReport(tmp_path)
+    report.add_mail(MailRecord(message_id="m1", attachments=1))
+    report.add_attachment(AttachmentRecord(file_name="a.pdf", decision="failed", reason="killed", item_id="i1"))
+    # the run was stopped after recording and before releasing: the rerun records both again
+    report.add_mail(MailRecord(message_id="m1", attachments=1))
+    report.add_attachment(AttachmentRecord(file_name="a.pdf", decision="done", reason="keyed", item_id="i1"))
+    s = report.summary()
+    assert (s["mails"], s["attachments"], s["done"], s["failed"]) == (1, 1, 1, 0)
