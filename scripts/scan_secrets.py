@@ -60,8 +60,7 @@ _PAIR = re.compile(
     r"(?i)(?<![A-Za-z0-9])(?P<k>(?:\w+_)?(?:" + "|".join(PAIR_KEYS) + r"))"
     r"(?![A-Za-z0-9])\}?(?:&quot;|&#x27;|['\"])?[ \t]*[:=][ \t]*(?:&quot;|&#x27;|(?:u|b)?['\"])?"
     r"(?P<v>[^\s'\"&,;)\]}<>\\]{4,})")
-_LOG_STRINGS = re.compile(r'window\.output\["strings"\]\s*=\s*window\.output\["strings"\]\.concat\((\[.*?\])\);',
-                          re.S)
+_LOG_STRINGS = re.compile(r'window\.output\["strings"\]\s*=\s*window\.output\["strings"\]\.concat\(\[')
 
 
 @dataclass(frozen=True)
@@ -84,6 +83,8 @@ def shown(kind: str, value: str) -> str:
     """A finding as it may be printed: masked itself."""
     if kind == "password":
         return value[:2] + "*" * max(len(value) - 2, 1) if len(value) > 6 else "*" * len(value)
+    if kind == "unreadable":
+        return value
     return mask_token(value)
 
 
@@ -206,15 +207,37 @@ class Matcher:
 # ------------------------------------------------------------------------------------------- reading
 
 
+_JS_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_JS_HEX = re.compile(r"(?<!\\)((?:\\\\)*)\\x([0-9a-fA-F]{2})")
+
+
+def _js_strings(text: str, pos: int) -> list[str]:
+    """The strings of the JavaScript array literal that starts after ``[`` at ``pos``, as Robot writes it
+    (JSON strings, but ``<`` written ``\\x3c``); read string by string, so a ``]);`` inside one does not end it."""
+    out = []
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text) or text[pos] == "]":
+            return out
+        m = _JS_STRING.match(text, pos)
+        if not m:
+            raise ValueError(f"cannot read the log's model at character {pos} ({text[pos:pos + 40]!r})")
+        try:
+            out.append(json.loads(_JS_HEX.sub(r"\1\\u00\2", m.group(0))))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"cannot decode a string of the log's model ({exc.msg} in {m.group(0)[:60]!r})") from exc
+        pos = m.end()
+
+
 def robot_log_strings(text: str) -> list[str]:
-    """The messages that Robot's log.html/report.html keep in ``window.output["strings"]``, decompressed."""
+    """The messages that Robot's log.html/report.html keep in ``window.output["strings"]``, decompressed.
+
+    Raises ValueError when the model cannot be decoded: a log the scan cannot read is no clean log.
+    """
     out = []
     for m in _LOG_STRINGS.finditer(text):
-        try:
-            items = json.loads(m.group(1))
-        except json.JSONDecodeError:
-            continue
-        for s in items:
+        for s in _js_strings(text, m.end()):
             if not isinstance(s, str):
                 continue
             if s.startswith("*"):
@@ -222,8 +245,8 @@ def robot_log_strings(text: str) -> list[str]:
                 continue
             try:
                 out.append(zlib.decompress(base64.b64decode(s)).decode("utf-8", errors="replace"))
-            except (ValueError, zlib.error):
-                out.append(s)
+            except (ValueError, zlib.error) as exc:
+                raise ValueError(f"cannot decompress a message of the log's model ({exc})") from exc
     return out
 
 
@@ -247,7 +270,7 @@ def texts_of(path: Path) -> list[str]:
     text = raw.decode("utf-8", errors="replace")
     texts = [text]
     if path.suffix in (".html", ".htm") and 'window.output["strings"]' in text:
-        texts.extend(robot_log_strings(text))
+        texts.extend(robot_log_strings(text))  # ValueError: reported as unreadable
     if path.suffix in (".json", ".jsonl"):  # \u escapes and \/ hide a value from the raw text
         lines = [text] if path.suffix == ".json" else text.splitlines()
         for line in lines:
@@ -275,7 +298,12 @@ def scan(folders: list[Path], extra: Iterable[Secret] = (), manifests: Iterable[
     for path in output_files(folders):
         findings.files += 1
         counts: Counter = Counter()
-        for text in texts_of(path):  # the same value raw and decoded counts once: the most in any one text
+        try:
+            texts = texts_of(path)
+        except ValueError as exc:  # a Robot log whose messages cannot be read: not known to be clean
+            findings.add(path, "unreadable", str(exc))
+            continue
+        for text in texts:  # the same value raw and decoded counts once: the most in any one text
             counts |= Counter(matcher.scan(text))
         for (kind, value), n in counts.items():
             for _ in range(n):

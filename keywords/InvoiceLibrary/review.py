@@ -8,7 +8,7 @@ from typing import Any
 
 from invoicebot import review as engine_review
 from invoicebot.errors import InvoiceBotError
-from invoicebot.masking import mask_text
+from invoicebot.masking import mask_text, quiet_document_loggers
 from invoicebot.report import Ledger
 from robot.api import logger
 from robot.api.deco import keyword
@@ -20,6 +20,12 @@ from .documents import to_result
 
 class ReviewKeywords(Component):
     """Decide what needs a person, hand it over in a review package, take the corrections back."""
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        # once per library instance: pdfminer's DEBUG lines are the document's text (IBANs and tax ids in clear),
+        # and Robot logs Python logging at --loglevel DEBUG/TRACE
+        quiet_document_loggers()
 
     def _ledger(self) -> Ledger:
         return Ledger(self.ctx.ledger)

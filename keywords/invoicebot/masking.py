@@ -14,6 +14,7 @@ still say which invoice of which vendor it is about.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -53,6 +54,19 @@ _SECRET_PAIR = re.compile(
     r"(?i)(?P<k>(?<![A-Za-z0-9])(?:\w+_)?(?:" + "|".join(sorted(SECRET_KEYS, key=len, reverse=True)) + r")(?![A-Za-z0-9]))"
     r"(?P<sep>['\"]?[ \t]*[:=][ \t]*(?:(?:u|b)?['\"])?)(?P<v>[^\s'\"&,;)\]}<>]+)")
 _URL_CREDENTIALS = re.compile(r"(?P<pre>[a-z][a-z0-9+.-]*://[^\s/:@]+:)(?P<v>[^\s/@]+)(?=@)", re.I)
+
+
+#: Libraries that log a document's own text at DEBUG (pdfminer: every token of every page, IBANs included).
+#: Robot copies Python logging into its log at its own level, so at DEBUG or TRACE the documents would be in it.
+DOCUMENT_TEXT_LOGGERS: tuple[str, ...] = ("pdfminer", "pdfplumber")
+
+
+def quiet_document_loggers(level: int = logging.WARNING) -> None:
+    """Keep the loggers of ``DOCUMENT_TEXT_LOGGERS`` at ``level`` or above, whatever the root logger's level."""
+    for name in DOCUMENT_TEXT_LOGGERS:
+        log = logging.getLogger(name)
+        if log.level == logging.NOTSET or log.level < level:
+            log.setLevel(level)
 
 
 def mask_token(value: str, keep_start: int = 4, keep_end: int = 2) -> str:

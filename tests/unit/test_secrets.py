@@ -119,10 +119,13 @@ def _robot_log(messages: list[str]) -> str:
     import json
     import zlib
 
-    strings = ["*"] + [base64.b64encode(zlib.compress(m.encode())).decode() for m in messages]
+    # as Robot writes it: short texts plain after "*", long ones compressed; "<" written \\x3c
+    strings = ["*", "*<p>Logs the message.</p> ends with ]);"] + [
+        base64.b64encode(zlib.compress(m.encode())).decode() for m in messages]
+    model = json.dumps(strings).replace("<", "\\x3c")
     return ("<!DOCTYPE html><html><head><script>window.output = {};</script>"
             f'<script>window.output["strings"] = [];</script><script>window.output["strings"] = '
-            f'window.output["strings"].concat({json.dumps(strings)});</script></head><body></body></html>')
+            f'window.output["strings"].concat({model});</script></head><body></body></html>')
 
 
 def _manifest(folder: Path, **fields) -> None:
@@ -149,6 +152,13 @@ def test_scan_finds_a_planted_iban_in_a_robot_log_and_passes_a_clean_folder(tmp_
     assert scan.main([str(leaky)]) == 1
     out = capsys.readouterr().out
     assert f"{leaky / 'log.html'}: iban BE68**********34" in out and planted not in out  # printed masked
+
+
+def test_scan_reports_a_robot_log_it_cannot_read(tmp_path, capsys):
+    (tmp_path / "log.html").write_text('<script>window.output["strings"] = window.output["strings"].concat('
+                                       '["*ok", "bm90IHpsaWI="]);</script>')
+    assert _scanner().main([str(tmp_path)]) == 1
+    assert "log.html: unreadable cannot decompress a message of the log's model" in capsys.readouterr().out
 
 
 def test_scan_reads_manifests_service_passwords_and_password_pairs(tmp_path, capsys, monkeypatch):
@@ -180,3 +190,81 @@ def test_scan_knows_the_services_test_passwords():
 def test_scan_says_which_folder_is_missing(tmp_path, capsys):
     assert _scanner().main([str(tmp_path / "nope")]) == 2
     assert "nope does not exist" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------- Robot logs: TRACE, DEBUG, page sources
+
+
+def test_pdfminer_debug_lines_stay_out_of_a_debug_log():
+    # pdfminer logs every token of a page at DEBUG ("nexttoken: (1974, b'IBAN: GB33...')"); Robot copies Python
+    # logging into its log at --loglevel DEBUG/TRACE
+    import logging
+
+    from invoicebot.masking import quiet_document_loggers
+
+    logging.getLogger("pdfminer").setLevel(logging.NOTSET)
+    quiet_document_loggers()
+    assert not logging.getLogger("pdfminer.psparser").isEnabledFor(logging.DEBUG)
+    assert logging.getLogger("pdfminer.pdfinterp").isEnabledFor(logging.WARNING)
+
+
+def test_library_quiets_the_document_loggers_when_it_starts():
+    import logging
+
+    from InvoiceLibrary import InvoiceLibrary
+
+    logging.getLogger("pdfminer").setLevel(logging.NOTSET)
+    InvoiceLibrary()
+    assert logging.getLogger("pdfminer").level == logging.WARNING
+
+
+def test_failure_page_source_is_masked_where_it_is_saved(tmp_path):
+    from InvoiceLibrary.accounting import mask_evidence_file
+
+    page = tmp_path / "accounting-failure-enter.html"
+    page.write_text("<input name='reference' value='INV-1'><td>IBAN DE89 3704 0044 0532 0130 00</td>"
+                    "<td>password=invoicebot-admin</td>")
+    assert mask_evidence_file(page) is True
+    text = page.read_text()
+    assert "3704 0044" not in text and "invoicebot-admin" not in text and "INV-1" in text
+    assert mask_evidence_file(tmp_path / "none.html") is False
+
+
+def _profile_keywords() -> dict:
+    from robot.api import get_resource_model
+    from robot.parsing.model.blocks import Keyword
+
+    path = Path(__file__).resolve().parents[2] / "resources" / "accounting" / "tryton.resource"
+    return {kw.name: kw for kw in get_resource_model(str(path)).sections[-1].body if isinstance(kw, Keyword)}
+
+
+def _calls(block) -> list[str]:
+    """Keyword calls in ``block`` in order, TRY/IF/FOR bodies included, as 'Name arg arg'."""
+    from robot.parsing.model.statements import KeywordCall
+
+    out = []
+    for node in getattr(block, "body", []):
+        if isinstance(node, KeywordCall):
+            out.append(" ".join([node.keyword, *node.args]))
+        out.extend(_calls(node))
+        for part in ("next", "orelse", "finally"):
+            if getattr(node, part, None) is not None:
+                out.extend(_calls(getattr(node, part)))
+    return out
+
+
+def test_tryton_profile_never_logs_the_password_or_the_page_source():
+    keywords = _profile_keywords()
+    login = keywords["Log In To Accounting"]
+    args = [a for s in login.body if type(s).__name__ == "Arguments" for a in s.values]
+    assert not any("PASSWORD" in a for a in args), f"a password default is logged at TRACE: {args}"
+    calls = _calls(login)
+    typed = next(i for i, c in enumerate(calls) if c.startswith("Input Password"))
+    assert calls[typed - 1] == "Set Log Level NONE" and calls[typed + 1].startswith("Set Log Level ${")
+    for name, kw in keywords.items():
+        for call in _calls(kw):
+            assert not (call.startswith("Input Text") and "PASSWORD" in call.upper()), f"{name}: {call}"
+    evidence = _calls(keywords["Capture Accounting Evidence"])
+    source = next(i for i, c in enumerate(evidence) if c.startswith("Get Source"))
+    assert evidence[source - 1] == "Set Log Level NONE" and evidence[source + 1].startswith("Create File")
+    assert evidence[source + 2].startswith("Set Log Level ${")
