@@ -254,6 +254,8 @@ class EnginePool:
                     if isinstance(value, InvoiceBotError):
                         value = error_result(paths[i], value, time.perf_counter() - started)
                     done[i], self.peak_mb[i] = value, e.last_peak_mb
+                    log.info("%s: %s in %.2f s, peak memory %s MB", paths[i], value.error["code"] if value.error
+                             else "done", time.perf_counter() - started, e.last_peak_mb)
                 while nxt in done:
                     yield done.pop(nxt)
                     nxt += 1
