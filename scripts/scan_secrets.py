@@ -12,7 +12,8 @@ and the messages that Robot's log.html/report.html keep base64+zlib compressed i
   without spaces;
 - any IBAN whose length and check digits are valid (ISO 13616, mod 97), known or not;
 - the passwords of the project's services: the test defaults of scripts/dovecot.sh, scripts/tryton/ and
-  the Tryton profile, every ``INVOICEBOT_*PASSWORD`` set in the environment (set
+  the Tryton profile, PostgreSQL's generated one (the passfile ``$INVOICEBOT_PG_DIR/pgpass``, default
+  var/postgres/pgpass, of scripts/postgres.sh), every ``INVOICEBOT_*PASSWORD`` set in the environment (set
   ``INVOICEBOT_TEST_IMAP_PASSWORD`` before the suites to fix the IMAP suite's password), and ``--secret``;
 - any ``password=...`` / ``"password": "..."`` pair whose value is not masked, a variable or a literal of
   the project's own .robot/.resource sources (those are in the repository already).
@@ -144,6 +145,24 @@ def service_passwords(root: Path = ROOT, env: dict[str, str] | None = None) -> l
     for name, value in env.items():
         if name.startswith("INVOICEBOT_") and is_secret_key(name) and len(value) >= 4:
             out.append(Secret("password", value, f"${name}"))
+    for passfile in {Path(env.get("INVOICEBOT_PG_DIR") or root / "var" / "postgres") / "pgpass",
+                     root / "var" / "postgres" / "pgpass"}:
+        out.extend(pgpass_passwords(passfile))
+    return out
+
+
+def pgpass_passwords(path: Path) -> list[Secret]:
+    """The passwords of a libpq passfile (``host:port:database:user:password``, ``\\:`` an escaped colon)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    out = []
+    for line in lines:
+        if line.strip() and not line.startswith("#"):
+            fields = re.split(r"(?<!\\):", line, maxsplit=4)
+            if len(fields) == 5 and len(fields[4]) >= 4:
+                out.append(Secret("password", fields[4].replace("\\:", ":").replace("\\\\", "\\"), str(path)))
     return out
 
 

@@ -187,6 +187,20 @@ def test_scan_knows_the_services_test_passwords():
     assert ("invoicebot-admin", "scripts/tryton/env.sh") in found
 
 
+def test_scan_knows_postgres_generated_password_from_its_passfile(tmp_path, capsys):
+    scan = _scanner()
+    pg = tmp_path / "pg"
+    pg.mkdir()
+    (pg / "pgpass").write_text("127.0.0.1:15432:*:postgres:Qx7rT2kLmN9pWv3z\n")
+    found = {s.value for s in scan.service_passwords(env={"INVOICEBOT_PG_DIR": str(pg)})}
+    assert "Qx7rT2kLmN9pWv3z" in found
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "queue.log").write_text("connect failed: dsn=host=127.0.0.1 user=postgres Qx7rT2kLmN9pWv3z\n")
+    findings = scan.scan([out], list(scan.pgpass_passwords(pg / "pgpass")))
+    assert list(findings.by_file[out / "queue.log"]) == [("password", "Qx**************")]
+
+
 def test_scan_says_which_folder_is_missing(tmp_path, capsys):
     assert _scanner().main([str(tmp_path / "nope")]) == 2
     assert "nope does not exist" in capsys.readouterr().err
