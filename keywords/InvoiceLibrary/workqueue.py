@@ -17,7 +17,8 @@ What happens to an item:
 - ``create_output`` writes a DRAFT row (payload as JSONB) and ``add_file`` its files (``bytea``); a draft is no
   job yet, so no consumer sees an item without its files. Drafts become PENDING (one queue job each) on the
   robot's next queue call or at exit, and the outputs of an input go live in the same transaction that
-  releases that input: a consumer killed before the release leaves no output behind, only a draft.
+  releases that input: a consumer killed before the release leaves no output behind, only a draft; an
+  attempt released for a retry (APPLICATION) has its outputs discarded, as the retry makes them again.
 - ``reserve_input`` takes one job through pgqueuer's dequeue (``FOR UPDATE SKIP LOCKED``; a job whose
   heartbeat is older than the lease is taken again: that is the lease), counts the take (``attempts``) and
   heartbeats from a thread while the robot works. An item taken ``max_attempts`` times without a release
@@ -406,8 +407,12 @@ class PostgresAdapter(BaseAdapter):
 
     # -- sealing drafts: an output becomes a job (visible to consumers) only once its files are in
     def seal(self, parent: str | None | object = ...) -> int:
-        """Turns this process's drafts (all, or those of one ``parent``) into queue jobs; returns how many."""
-        ids = [i for i, p in self._drafts.items() if parent is ... or p == parent]
+        """Turns drafts into queue jobs and returns how many: those of one input ``parent``, or (by default) all
+        but the outputs of an input this consumer still holds (those go live with that input's release)."""
+        if parent is ...:
+            ids = [i for i, p in self._drafts.items() if p not in self._held]
+        else:
+            ids = [i for i, p in self._drafts.items() if p == parent]
         if not ids:
             return 0
         if self.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
@@ -416,6 +421,14 @@ class PostgresAdapter(BaseAdapter):
         else:
             self._seal(ids)
         return len(ids)
+
+    def _discard_drafts(self, parent: str) -> None:
+        """Deletes the outputs an attempt made (inside the caller's transaction): its retry makes them again."""
+        ids = [i for i, p in self._drafts.items() if p == parent]
+        if ids:
+            self._one("DELETE FROM invoicebot_workitems WHERE id = ANY(%s) AND state = 'DRAFT'", (ids,))
+            for i in ids:
+                self._drafts.pop(i, None)
 
     def _seal(self, ids: list[int]) -> None:
         with self.connection.cursor() as cur:
@@ -525,7 +538,10 @@ class PostgresAdapter(BaseAdapter):
                     or row["queue_manager_id"] != self.consumer_id or row["status"] != "picked"):
                 self._forget(item_id)
                 raise LeaseLost(item_id, f"its state is {row['state'] if row else 'gone'}")
-            self.seal(parent=item_id)
+            if outcome.state == PENDING:
+                self._discard_drafts(item_id)
+            else:
+                self.seal(parent=item_id)
             self._finish(item, held.job, outcome, exception)
         self._forget(item_id)
         (log.error if outcome.state == DEAD else log.info)(

@@ -254,3 +254,20 @@ def test_the_cli_prints_states_and_dead_items(admin, queue, capsys):
     lines.clear()
     assert main(["dead", queue], out=lines.append) == 0
     assert '"exception_code": "INVALID", "exception_message": "sums differ"' in lines[0]
+
+
+def test_outputs_of_a_held_input_wait_for_its_release_and_a_retried_attempt_drops_them(admin, queue):
+    produce(queue, 1)
+    consumer = adapter(queue, output=f"{queue}.done")
+    item = consumer.reserve_input()
+    consumer.create_output(item, {"part": 1})
+    consumer.create_output(item, {"part": 2})  # does not hand on part 1: its input is still held
+    assert admin.counts(f"{queue}.done")["DRAFT"] == 2
+    consumer.release_input(item, State.FAILED, {"type": "APPLICATION", "code": "X", "message": "retry"})
+    assert admin.counts(f"{queue}.done") == dict.fromkeys(admin.counts(f"{queue}.done"), 0)
+    assert consumer.reserve_input() == item
+    consumer.create_output(item, {"part": 1})
+    consumer.create_output(item, {"part": 2})
+    consumer.release_input(item, State.DONE)
+    assert admin.counts(f"{queue}.done")["PENDING"] == 2
+    consumer.close()
