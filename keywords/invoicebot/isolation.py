@@ -171,6 +171,42 @@ class _Restart(Exception):  # noqa: N818 - not an error: an answer after which t
     def __init__(self, value: Any):
         self.value = value
 
+
+class _KeptRecords(logging.Handler):
+    """The child's log records of one step, sent back with its answer: the parent logs them with its own handlers
+    (the robot's log, the command's stderr) as if the engine had run there."""
+
+    def __init__(self, level: int):
+        super().__init__(level)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg, record.args, record.exc_info = record.getMessage(), None, None  # plain text: it pickles
+        self.records.append(record)
+
+    def take(self) -> list[logging.LogRecord]:
+        out, self.records = self.records, []
+        return out
+
+
+def _keep_records() -> _KeptRecords:
+    root = logging.getLogger()
+    kept = _KeptRecords(root.level)
+    for handler in list(root.handlers):  # inherited from the parent: they would write twice, or nowhere
+        root.removeHandler(handler)
+    root.addHandler(kept)
+    return kept
+
+
+def _replay(records: list[logging.LogRecord] | None) -> None:
+    for record in records or ():
+        logger = logging.getLogger(record.name)
+        if logger.isEnabledFor(record.levelno):
+            logger.handle(record)
+
+
 def _run(engine, op: str, arg: Any, fresh_cache: bool) -> Any:
     if fresh_cache and getattr(engine, "model", None) is not None:
         engine.model.clear_cache()
@@ -209,6 +245,7 @@ def _child(conn: Connection, engine, budget_mb: int, warm: str | None, fresh_cac
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which stops this child
     _limit_arenas()
+    kept = _keep_records()
     try:
         if callable(engine) and not hasattr(engine, "process"):
             engine = engine()
@@ -219,9 +256,10 @@ def _child(conn: Connection, engine, budget_mb: int, warm: str | None, fresh_cac
         limit = _set_memory_limit(budget_mb)
     except BaseException as exc:  # said to the parent, which raises it
         err = _portable(exc) if isinstance(exc, InvoiceBotError) else f"{type(exc).__name__}: {exc}"
-        conn.send(("failed", err))
+        conn.send(("failed", err, kept.take()))
         return
-    conn.send(("ready", {"baseline_rss_mb": round(baseline.get("VmRSS", 0) / 1024, 1), "limit_bytes": limit}))
+    conn.send(("ready", {"baseline_rss_mb": round(baseline.get("VmRSS", 0) / 1024, 1), "limit_bytes": limit},
+               kept.take()))
     while True:
         try:
             op, arg = conn.recv()
@@ -244,16 +282,17 @@ def _child(conn: Connection, engine, budget_mb: int, warm: str | None, fresh_cac
             reply = ("raise", EngineInternalError(
                 f"unexpected {type(exc).__name__} while processing {where}: {exc}; please report it with the "
                 "document", path=str(where)))
+        records = kept.take()
         try:
-            conn.send((*reply, _peak_mb()))
+            conn.send((*reply, _peak_mb(), records))
         except MemoryError:
-            conn.send(("raise", memory_limit_error(str(arg)), None))
+            conn.send(("raise", memory_limit_error(str(arg)), None, None))
             restart = True
         except (BrokenPipeError, OSError):
             return
         except Exception as exc:  # noqa: BLE001 - an answer that does not pickle
             conn.send(("raise", EngineInternalError(f"the engine's answer for {arg} could not be sent back "
-                                                    f"({type(exc).__name__}: {exc}); please report it"), None))
+                                                    f"({type(exc).__name__}: {exc}); please report it"), None, None))
         if restart:
             return
 
@@ -312,8 +351,10 @@ class IsolatedEngine:
         failure: Any = None
         if parent.poll(START_TIMEOUT_S):
             try:
-                kind, info = parent.recv()
+                kind, info, records = parent.recv()
+                _replay(records)
             except (EOFError, OSError):
+                proc.join(5)
                 kind, info = "failed", f"it ended while it started (exit code {proc.exitcode})"
         else:
             kind, info = "failed", f"no answer within {START_TIMEOUT_S:g} s"
@@ -424,9 +465,10 @@ class IsolatedEngine:
 
     def _answer(self, where: str) -> Any:
         try:
-            kind, value, peak = self._conn.recv()
+            kind, value, peak, records = self._conn.recv()
         except (EOFError, OSError):
             return self._died(where)
+        _replay(records)
         self._busy = None
         self.last_peak_mb = peak
         if not self.alive or isinstance(value, MemoryLimitExceeded) or (

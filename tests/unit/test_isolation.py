@@ -231,6 +231,24 @@ def test_one_warm_process_serves_the_run(documents, monkeypatch, tmp_path):
     assert log.read_text().split() == [str(child)] and child != os.getpid()  # loaded once, in the child
 
 
+def test_the_engines_log_reaches_the_caller(documents, monkeypatch, caplog):
+    import logging
+
+    real = Engine.read
+
+    def read(self, path):
+        logging.getLogger("invoicebot.readers").warning("%s page 1: the text layer cannot be read; reading it by "
+                                                        "OCR", path)
+        return real(self, path)
+
+    monkeypatch.setattr(Engine, "read", read)
+    with IsolatedEngine(Engine("rules"), LIMITS) as engine, caplog.at_level(logging.WARNING):
+        engine.read(documents.text_pdf(seed=0))
+    ours = [r for r in caplog.records if "the text layer cannot be read" in r.getMessage()]
+    assert len(ours) == 1 and ours[0].name == "invoicebot.readers" and ours[0].process != os.getpid()
+    assert str(documents.text_pdf(seed=0)) in ours[0].getMessage()
+
+
 def test_limits_come_from_the_environment(monkeypatch):
     monkeypatch.delenv("INVOICEBOT_MAX_MEMORY_MB", raising=False)
     monkeypatch.delenv("INVOICEBOT_DOC_TIMEOUT_S", raising=False)
