@@ -331,7 +331,7 @@ def write_review_package(result: ExtractionResult, document_path: str | os.PathL
     src = Path(document_path)
     out = Path(review_dir) / safe_name(item)
     out.mkdir(parents=True, exist_ok=True)
-    file_name = safe_name(src.name, 120)
+    file_name = safe_name(mask_text(src.name), 120)  # "IBAN DE89 3704 ....pdf": the name is shown and listed too
     if src.exists():
         shutil.copy2(src, out / file_name)
     shown = masked_result(result)

@@ -285,6 +285,7 @@ def _sensitive_package(tmp_path: Path, **meta) -> tuple[Path, ExtractionResult]:
 def test_review_package_has_no_iban_tax_id_or_address_in_clear(tmp_path, state_dir):
     # defect of issue 19: the package (output folder = Control Room artifacts) held the IBAN and tax id in clear
     out, _ = _sensitive_package(tmp_path, note=f"pay to {IBAN}")
+    assert [p.name for p in out.glob("*.pdf")] == ["inv.pdf"]
     texts = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir() if p.suffix in (".json", ".html")}
     assert set(texts) == {"extraction.json", "document.json", "corrections.json", "index.html"}
     for name, text in texts.items():
@@ -343,3 +344,12 @@ def test_review_page_escapes_document_text(tmp_path):
     assert "&#x27; onmouseover=&#x27;alert(4)" in page and "' onmouseover=" not in page
     assert "<img src=x" not in page and "<b id=k>" not in page and "<i id=v>" not in page
     assert "&lt;b id=k&gt;: &lt;i id=v&gt;" in page
+
+
+def test_a_document_named_by_its_iban_is_copied_under_a_masked_name(tmp_path):
+    pdf = make_pdf(tmp_path / f"IBAN {IBAN}.pdf")
+    res = make_result(pdf)
+    out = review.write_review_package(res, pdf, tmp_path / "review", "att-n", review.decide(res))
+    assert [p.name for p in out.glob("*.pdf")] == ["IBAN_DE89_00.pdf"]
+    assert json.loads((out / "corrections.json").read_text())["document"] == "IBAN_DE89_00.pdf"
+    assert IBAN not in (out / "index.html").read_text()
