@@ -406,3 +406,23 @@ def test_returned_dicts_print_masked_as_robot_logs_them(lib):
     inv = lib.extract_invoice_fields("a.pdf")
     assert inv.value.iban == IBAN  # the task still has the real value
     assert IBAN not in prepr(inv) and IBAN not in str(inv) and "DE89" in prepr(inv)
+
+
+def test_a_limit_of_the_engines_process_fails_the_keyword_with_its_code(lib):
+    from invoicebot.isolation import DocumentTimeout, MemoryLimitExceeded
+    from InvoiceLibrary.base import DocumentUnreadable
+
+    class Limited(FakeEngine):
+        def classify(self, doc):
+            raise DocumentTimeout(f"{doc.path} took longer than the limit of 120 s for one document", path=doc.path)
+
+        def extract(self, doc):
+            raise MemoryLimitExceeded(f"{doc.path} needs more than the limit of 1536 MB", path=doc.path)
+
+    lib.ctx.cache["engine"] = Limited()
+    with pytest.raises(DocumentUnreadable, match=r"^TIMEOUT: a\.pdf took longer than the limit of 120 s"):
+        lib.classify_document("a.pdf")
+    with pytest.raises(DocumentUnreadable, match=r"^MEMORY_LIMIT: a\.pdf needs more than the limit of 1536 MB"):
+        lib.extract_invoice_fields("a.pdf")
+    record = lib.extract_invoice_fields("a.pdf", allow_unreadable=True)
+    assert record["error"]["code"] == "MEMORY_LIMIT" and record["sha256"] == "cd" * 32
