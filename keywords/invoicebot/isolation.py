@@ -244,6 +244,7 @@ def _child(conn: Connection, engine, budget_mb: int, warm: str | None, fresh_cac
     except OSError:
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which stops this child
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the handler of the parent (Robot's waits for a second one)
     _limit_arenas()
     kept = _keep_records()
     try:
@@ -484,14 +485,14 @@ class IsolatedEngine:
         budget_kb = 1024 * self.limits.max_memory_mb
         before = self._rss_before_kb
         if budget_kb and before is not None and seen.get("VmRSS", 0) - before > budget_kb:
-            log.error("%s took %d MB, over the limit of %d MB for one document: its process is stopped and started "
-                      "again", where, (seen["VmRSS"] - before) // 1024, self.limits.max_memory_mb)
+            log.warning("%s needs more than the %d MB one document may take (it had taken %d MB): its process is "
+                        "stopped and started again", where, self.limits.max_memory_mb, (seen["VmRSS"] - before) // 1024)
             self.last_peak_mb = round(seen.get("VmHWM", seen["VmRSS"]) / 1024, 1)
             self._kill()
             return memory_limit_error(where, self.limits.max_memory_mb)
         timeout = self.limits.doc_timeout_s
         if timeout and time.monotonic() - started >= timeout:
-            log.error("%s took more than %g s: its process is stopped and started again", where, timeout)
+            log.warning("%s took more than %g s: its process is stopped and started again", where, timeout)
             self.last_peak_mb = None
             self._kill()
             return timeout_error(where, timeout)
@@ -515,9 +516,9 @@ class IsolatedEngine:
         near_limit = (self.limit_bytes is not None and seen.get("VmSize") is not None
                       and seen["VmSize"] * 1024 > self.limit_bytes - 64 * 1024 * 1024)
         if near_limit:
-            log.error("the process reading %s died at its memory limit (%s)", where, how)
+            log.warning("the process reading %s died at its memory limit (%s)", where, how)
             return memory_limit_error(where, budget_mb)
-        log.error("the process reading %s died (%s)", where, how)
+        log.warning("the process reading %s died (%s)", where, how)
         return crash_error(where, how, budget_mb)
 
     def call(self, op: str, arg: Any) -> Any:
