@@ -14,8 +14,17 @@ from robot.api import logger
 from robot.api.deco import keyword
 from robot.utils import DotDict
 
-from .base import Component, InvoiceRobotError, MaskedDict, ReviewImportFailed
+from .base import Component, InvoiceRobotError, MaskedDict, ReviewImportFailed, robot_output_dir
 from .documents import to_result
+
+
+def vault_inside(vault: Path, output_dir: Path) -> bool:
+    """True when ``vault`` lies in ``output_dir`` (both resolved)."""
+    try:
+        vault.resolve().relative_to(output_dir.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 class ReviewKeywords(Component):
@@ -33,6 +42,17 @@ class ReviewKeywords(Component):
     def _vault_dir(self) -> Path | None:
         """The review vault beside the library's ledger when one is set (the installation's state folder)."""
         return Path(self.ctx.ledger).parent / "review-vault" if self.ctx.ledger else None
+
+    def _warn_vault_in_artifacts(self) -> None:
+        """Once per run: a review vault inside ${OUTPUT_DIR} would be uploaded with the artifacts."""
+        if self.ctx.cache.get("vault_checked"):
+            return
+        self.ctx.cache["vault_checked"] = True
+        vault = (self._vault_dir() or engine_review.default_vault_dir()).resolve()
+        if vault_inside(vault, robot_output_dir()):
+            logger.warn(f"the review vault {vault} is inside the output folder {robot_output_dir().resolve()}, which "
+                        "is uploaded as the run's artifacts: the real IBANs and tax ids would go with it; set "
+                        "INVOICEBOT_STATE_DIR (or the library's ledger) to a folder outside it")
 
     @keyword
     def decide_invoice_route(self, invoice: Any, item: str, required: str | list[str] | None = None,
@@ -111,6 +131,7 @@ class ReviewKeywords(Component):
         else:
             decision = engine_review.Decision("review", "REVIEW", reason or "sent to review by the task")
         folder = self.ctx.output_path(review_dir, self.ctx.review_dir, "review")
+        self._warn_vault_in_artifacts()
         cached = self.ctx.cache.get("last_document")
         document = cached if cached is not None and cached.path == result.document else None
         reader = None

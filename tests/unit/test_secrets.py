@@ -285,3 +285,10 @@ def test_tryton_profile_never_logs_the_password_or_the_page_source():
     source = next(i for i, c in enumerate(evidence) if c.startswith("Get Source"))
     assert evidence[source - 1] == "Set Log Level NONE" and evidence[source + 1].startswith("Create File")
     assert evidence[source + 2].startswith("Set Log Level ${")
+
+
+def test_a_review_vault_inside_the_output_folder_is_told(tmp_path):
+    from InvoiceLibrary.review import vault_inside
+
+    assert vault_inside(tmp_path / "output" / "state" / "review-vault", tmp_path / "output")
+    assert not vault_inside(tmp_path / "var" / "state" / "review-vault", tmp_path / "output")
