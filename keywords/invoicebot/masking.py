@@ -48,6 +48,9 @@ _TAX_LABEL = re.compile(
     r"Fiscaal|Omzetbelastingnummer|Umsatzsteuer|Mehrwertsteuernummer|Identifikationsnummer)"
     r"(?:[^\W\d_]|[./-])*(?:[ \u00a0]+(?:[^\W\d_]|[./°'-]){1,24}){0,3})"
     r"[ \u00a0]*[:#]?[ \u00a0]*(?P<v>[A-Z]{0,3}[ -]?\d[\dA-Z./-]*(?:[ \u00a0]\d[\d./-]*){0,4})")
+# Words that make a tax label another field's ("Tax invoice No 12345678" is an invoice number, "VAT total").
+_NOT_A_TAX_ID = re.compile(r"(?i)invoice|bill|receipt|rechnung|facture|factura|fattura|faktur|date|datum|total|"
+                           r"amount|betrag|montant|rate|satz|taux")
 _AMOUNT_LIKE = re.compile(r"-?[\d .,]*[.,]\d{1,2}|\d{1,2}(?:[.,]\d+)?%?|\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}")
 # key=value, "key": "value", key: value, and user:password@ in a URL.
 _SECRET_PAIR = re.compile(
@@ -116,9 +119,10 @@ def mask_text(text: str) -> str:
 
     def labelled(m: re.Match[str]) -> str:
         value = m.group("v").rstrip(" .-/")
-        if not _has_digits(value, 6) or "*" in value or _AMOUNT_LIKE.fullmatch(value):
-            return m.group(0)
         start = m.start("v") - m.start(0)
+        if (not _has_digits(value, 6) or "*" in value or _AMOUNT_LIKE.fullmatch(value)
+                or _NOT_A_TAX_ID.search(m.group(0)[:start])):
+            return m.group(0)
         whole = m.group(0)
         return whole[:start] + mask_token(value) + whole[start + len(value):]
 

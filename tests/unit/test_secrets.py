@@ -51,6 +51,8 @@ READABLE = [
     "Numer faktury FV/2026/000123",
     "Tax invoice date 2026-01-05",
     "GST 10% 12345.00",
+    "Tax invoice No 12345678",
+    "Tax invoice date 20260105",
 ]
 
 
