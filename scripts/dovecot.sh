@@ -125,6 +125,19 @@ stop() {
   die "dovecot (pid $pid) did not stop within 10 s; look at $STATE/log/dovecot.log"
 }
 
+crash() {  # a server crash, for the fault tests: the master and every session process, SIGKILLed at once
+  if ! running; then echo "dovecot not running"; rm -f "$PIDFILE"; return 0; fi
+  local pid; pid="$(cat "$PIDFILE")"
+  local all=("$pid") i=0
+  while ((i < ${#all[@]})); do
+    for child in $(ps -o pid= --ppid "${all[$i]}" 2>/dev/null); do all+=("$child"); done
+    i=$((i + 1))
+  done
+  kill -KILL "${all[@]}" 2>/dev/null || true
+  rm -f "$PIDFILE"
+  echo "dovecot crashed (${#all[@]} processes killed)"
+}
+
 status() {
   if running; then echo "running pid=$(cat "$PIDFILE") host=$HOST port=$PORT state=$STATE"; return 0; fi
   echo "stopped state=$STATE"; return 3
@@ -153,6 +166,7 @@ count() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  crash) crash ;;
   restart) stop; start ;;
   status) status ;;
   adduser) [[ $# -ge 2 ]] || die "usage: $0 adduser USER [PASSWORD]"; add_user "$2" "${3:-$DEFAULT_PASSWORD}" ;;
@@ -161,5 +175,5 @@ case "${1:-}" in
   env)
     echo "export INVOICEBOT_IMAP_HOST=$HOST INVOICEBOT_IMAP_PORT=$PORT INVOICEBOT_IMAP_USER=$DEFAULT_USER"
     echo "export INVOICEBOT_IMAP_CAFILE=$STATE/tls/cert.pem" ;;
-  *) echo "usage: $0 start|stop|restart|status|adduser USER [PASS]|deliver USER FILE...|count [USER]|env" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|crash|restart|status|adduser USER [PASS]|deliver USER FILE...|count [USER]|env" >&2; exit 2 ;;
 esac

@@ -14,6 +14,7 @@ Library             Process
 Library             RPA.JSON
 Library             resources/E2ELibrary.py
 Library             InvoiceLibrary
+Resource            resources/dovecot.resource
 
 Suite Setup         Run The Robot Twice Over A Generated Inbox
 
@@ -188,32 +189,16 @@ Producer Reads IMAP With Credentials From The Vault
 *** Keywords ***
 Start Dovecot With A Vault Secret
     ${dir} =    Set Variable    ${WORK}${/}imap
-    Create Directory    ${dir}
-    ${password} =    Evaluate    secrets.token_hex(16)    modules=secrets
-    Set Suite Variable    ${IMAP_PASSWORD}    ${password}
     Set Suite Variable    ${IMAP_DIR}    ${dir}
-    Run Dovecot    stop
-    # The user first: a password file changed within the second the server read it may go unnoticed.
-    Run Dovecot    adduser    ${IMAP_USER}    ${password}
-    Run Dovecot    start
-    ${manifest} =    Generate Inbox    ${dir}${/}inbox    ${IMAP_MAILS}    ${IMAP_SEED}
+    ${manifest}    ${password} =    dovecot.Start Dovecot With A Vault Secret    ${dir}    ${IMAP_PORT}    ${IMAP_USER}
+    ...    ${IMAP_MAILS}    ${IMAP_SEED}
+    Set Suite Variable    ${IMAP_PASSWORD}    ${password}
     Set Suite Variable    ${IMAP_MANIFEST}    ${manifest}
-    @{files} =    List Files In Directory    ${dir}${/}inbox    *.eml    absolute=True
-    Run Dovecot    deliver    ${IMAP_USER}    @{files}
-    ${secret} =    Create Dictionary    server=127.0.0.1    port=${IMAP_PORT}    user=${IMAP_USER}    password=${password}
-    ${vault} =    Create Dictionary    invoice_mailbox=${secret}
-    Save JSON To File    ${vault}    ${dir}${/}vault.json
 
 Run Dovecot
-    [Documentation]    scripts/dovecot.sh on this suite's own instance (its folder and port); the password is not logged.
     [Arguments]    @{args}
-    # Output to a file, not a pipe: the Dovecot daemon keeps the start command's stderr open.
-    ${result} =    Run Process    bash    ${ROOT}${/}scripts${/}dovecot.sh    @{args}
-    ...    env:INVOICEBOT_DOVECOT_DIR=${WORK}${/}imap${/}dovecot    env:INVOICEBOT_IMAP_PORT=${IMAP_PORT}
-    ...    env:INVOICEBOT_IMAP_HOST=127.0.0.1    stdout=${WORK}${/}imap${/}dovecot-${args}[0].txt    stderr=STDOUT
-    ...    timeout=2 min    on_timeout=kill
-    Should Be Equal As Integers    ${result.rc}    0    msg=scripts/dovecot.sh ${args}[0] failed: ${result.stderr}
-    RETURN    ${result.stdout}
+    ${out} =    dovecot.Run Dovecot    ${WORK}${/}imap    ${IMAP_PORT}    @{args}
+    RETURN    ${out}
 
 Run The Robot Twice Over A Generated Inbox
     Remove Directory    ${WORK}    recursive=${True}

@@ -39,6 +39,8 @@ class KillLoop:
     """One generated inbox, its state and queue folders, and the robot runs over them."""
 
     def __init__(self, work: str, inbox: str, min_confidence: str = "0.55"):
+        self.extra_env: dict[str, str] = {}
+        self.extra_vars: list[str] = []
         self.work = Path(work)
         self.inbox = Path(inbox)
         self.state = self.work / "state"
@@ -55,10 +57,14 @@ class KillLoop:
                "--variable", f"REVIEW_DIR:{self.work / 'review'}",
                "--variable", f"ATTACHMENTS_DIR:{self.work / 'attachments'}",
                "--variable", f"WORK_DIR:{self.work / 'consumer-files'}",
-               "--variable", f"MIN_CONFIDENCE:{self.min_confidence}", f"robot_tasks/{task}.robot"]
+               "--variable", f"MIN_CONFIDENCE:{self.min_confidence}"]
+        for v in self.extra_vars:
+            cmd += ["--variable", v]
+        cmd.append(f"robot_tasks/{task}.robot")
         env = dict(os.environ, PYTHONPATH=str(ROOT / "keywords"), INVOICEBOT_STATE_DIR=str(self.state),
                    RPA_WORKITEMS_ADAPTER="InvoiceLibrary.fileadapter.DurableFileAdapter", OMP_THREAD_LIMIT="1",
                    INVOICEBOT_IMAP_HOST="", INVOICEBOT_MODEL_BACKEND="numpy")
+        env.update(self.extra_env)
         if task == "producer":
             env["RPA_INPUT_WORKITEM_PATH"] = str(ROOT / "devdata" / "work-items-in" / "producer" / "work-items.json")
             env["RPA_OUTPUT_WORKITEM_PATH"] = str(self.queue)
@@ -98,6 +104,43 @@ class KillLoop:
         return {"task": task, "run": self.runs, "rc": rc, "killed": killed, "kill_at": kill_at, "delay_ms": delay_ms,
                 "progress": self._progress(task), "seconds": round(time.monotonic() - started, 2), "out": str(out),
                 "group_ended": with_group_gone}
+
+    def use_mailbox(self, vault_file: str, cafile: str, secret: str = "invoice_mailbox") -> None:
+        """Runs from now on read IMAP with the login from a FileSecrets vault, not the mail folder."""
+        self.extra_env.update(RPA_SECRET_MANAGER="RPA.Robocorp.Vault.FileSecrets", RPA_SECRET_FILE=vault_file,
+                              INVOICEBOT_IMAP_CAFILE=cafile)
+        self.extra_vars.append(f"IMAP_SECRET:{secret}")
+
+    def put_outputs_under(self, folder: str) -> None:
+        """The queue, the attachments and the run report under ``folder`` (e.g. a small disk)."""
+        base = Path(folder)
+        self.queue = base / "work-items" / "producer" / "work-items.json"
+        self.extra_vars += [f"ATTACHMENTS_DIR:{base / 'attachments'}", f"REPORT_DIR:{base / 'report'}"]
+
+    def run_with_fault(self, task: str, at: int, *command: str, env: dict | None = None) -> dict[str, Any]:
+        """Run ``task``; once its progress reaches ``at``, pause it, run ``command`` (stop a server ...), let it go
+        on, and wait for its end."""
+        self.runs += 1
+        out = self.work / "runs" / f"{self.runs:02d}-{task}-fault"
+        cmd, run_env = self._command(task, out)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        injected = None
+        while proc.poll() is None:
+            if injected is None and self._progress(task) >= int(at):
+                # the robot is paused while the fault is made, so that it lands at this point of its work
+                os.killpg(proc.pid, signal.SIGSTOP)
+                try:
+                    res = subprocess.run(list(command), cwd=ROOT, env=dict(os.environ, **(env or {})),
+                                         capture_output=True, text=True, timeout=120)
+                finally:
+                    os.killpg(proc.pid, signal.SIGCONT)
+                injected = self._progress(task)
+                logger.info(f"fault at progress {injected}: {' '.join(command)} -> rc {res.returncode}")
+            time.sleep(0.01)
+        rc = proc.wait()
+        _end_group(proc.pid)
+        return {"task": task, "rc": rc, "fault_at": injected, "progress": self._progress(task), "out": str(out)}
 
     def run_consumer_on(self, queue: str) -> dict[str, Any]:
         """One consumer run to its end over the work-items file ``queue``; its console output in consumer.stdout.txt."""
