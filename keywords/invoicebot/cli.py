@@ -116,16 +116,18 @@ def cmd_extract(args) -> int:
     peaks: list = []
     index: dict[str, str] = {}
     results = process_many(files, workers=getattr(args, "workers", 1), extractor=args.extractor, peaks=peaks)
-    for path, name, result in zip(files, names, _progress(results, "extract", not args.quiet and len(files) > 1,
-                                                          len(files)), strict=True):
-        (out_dir / name).write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
-        index[str(path)] = name
-        if result.error:
-            failed += 1
-        rows.append(result)
-    tmp = out_dir / f".{INDEX_FILE}.tmp"
-    tmp.write_text(json.dumps(index, indent=2, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(out_dir / INDEX_FILE)
+    try:
+        for path, name, result in zip(files, names, _progress(results, "extract", not args.quiet and len(files) > 1,
+                                                              len(files)), strict=True):
+            (out_dir / name).write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+            index[str(path)] = name
+            if result.error:
+                failed += 1
+            rows.append(result)
+    finally:  # a batch stopped half-way (Ctrl-C, an engine that cannot start again) still says whose files are there
+        tmp = out_dir / f".{INDEX_FILE}.tmp"
+        tmp.write_text(json.dumps(index, indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(out_dir / INDEX_FILE)
     if not args.quiet:
         print(_results_table(rows))
         known = [p for p in peaks if p is not None]

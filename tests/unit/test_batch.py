@@ -159,3 +159,17 @@ def test_result_names_never_clash():
     assert len({n.casefold() for n in names}) == len(names)  # B.pdf and b.PDF too, on a case-blind disk
     with pytest.raises(ValueError, match="twice"):
         result_names([Path("in/a.pdf"), Path("in/a.pdf")])
+
+
+def test_a_batch_stopped_half_way_still_has_its_index(batch, tmp_path, monkeypatch):
+    real = pipeline.process_many
+
+    def stopped(paths, **kwargs):
+        yield next(real(paths[:1], **kwargs))
+        raise KeyboardInterrupt  # Ctrl-C after the first document
+
+    monkeypatch.setattr(pipeline, "process_many", stopped)
+    out = tmp_path / "out"
+    assert cli_main(["extract", *map(str, batch), "--out", str(out), "--extractor", "rules", "-q"]) == 130
+    assert json.loads((out / "index.json").read_text()) == {str(batch[0]): f"{batch[0].stem}.json"}
+    assert (out / f"{batch[0].stem}.json").exists()
