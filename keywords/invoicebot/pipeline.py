@@ -232,25 +232,21 @@ class EnginePool:
         self.peak_mb = [None] * len(paths)
         done: dict[int, ExtractionResult] = {}
         todo = deque(range(len(paths)))
-        busy: dict[int, tuple[IsolatedEngine, float]] = {}  # engine's slot -> (engine, started)
-        slots = {id(e): e for e in self._engines}
-        doing: dict[int, int] = {}  # engine's slot -> index of its document
+        doing: dict[IsolatedEngine, tuple[int, float]] = {}  # engine -> (its document's index, when it began)
         nxt = 0
         try:
             while todo or doing:
-                for slot, e in slots.items():
-                    if todo and slot not in doing:
+                for e in self._engines:
+                    if todo and e not in doing:
                         i = todo.popleft()
                         e.submit("process", paths[i])
-                        doing[slot], busy[slot] = i, (e, time.perf_counter())
-                conns = [busy[s][0].connection for s in doing]
-                multiprocessing.connection.wait(conns, timeout=POLL_S)  # then each child is watched
-                for slot in list(doing):
-                    e, started = busy[slot]
+                        doing[e] = (i, time.perf_counter())
+                multiprocessing.connection.wait([e.connection for e in doing], timeout=POLL_S)  # then each is watched
+                for e, (i, started) in list(doing.items()):
                     finished, value = e.collect(0)
                     if not finished:
                         continue
-                    i = doing.pop(slot)
+                    del doing[e]
                     if isinstance(value, InvoiceBotError):
                         value = error_result(paths[i], value, time.perf_counter() - started)
                     done[i], self.peak_mb[i] = value, e.last_peak_mb
@@ -260,8 +256,8 @@ class EnginePool:
                     yield done.pop(nxt)
                     nxt += 1
         except BaseException:  # stopped early (Ctrl-C, a consumer that breaks off): no child keeps working
-            for slot in doing:
-                slots[slot].close()
+            for e in doing:
+                e.close()
             raise
 
 
