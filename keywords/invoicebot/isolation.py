@@ -224,6 +224,19 @@ def _run(engine, op: str, arg: Any, fresh_cache: bool) -> Any:
     raise ValueError(f"unknown operation {op!r}")
 
 
+def _warm_up(engine) -> None:
+    """One extraction from a few words made here, so that what the first document would load (lazy imports, the
+    model's threads and their memory arenas) is loaded before the memory limit is measured."""
+    from .schema import Page, Word
+
+    words = [Word(text, (72 + 90 * i, 72, 150 + 90 * i, 84), 1, line=0)
+             for i, text in enumerate(("Invoice", "No.", "4711", "Total", "99.00", "EUR"))]
+    try:
+        engine.extract(Document(path="warm-up", media_type="image/png", pages=[Page(1, 595, 842, "ocr", words)]))
+    except Exception as exc:  # noqa: BLE001 - a warm-up only: the first document will say what is wrong
+        log.debug("the engine's warm-up failed: %s", exc)
+
+
 def _portable(exc: InvoiceBotError) -> Any:
     """The exception itself where it survives pickling, else what rebuilds it (code, message, path)."""
     try:
@@ -253,6 +266,8 @@ def _child(conn: Connection, engine, budget_mb: int, warm: str | None, fresh_cac
         _ = engine.model if hasattr(engine, "model") else None  # the model loaded before the limit counts
         if warm is not None:
             engine.process(warm)
+        elif hasattr(engine, "extract"):
+            _warm_up(engine)
         baseline = proc_status_kb()
         limit = _set_memory_limit(budget_mb)
     except BaseException as exc:  # said to the parent, which raises it
