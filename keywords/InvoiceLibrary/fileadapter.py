@@ -174,6 +174,8 @@ class DurableFileAdapter(FileAdapter):
         self._attempts = max_attempts()
         super().__init__(*args, **kwargs)  # reads the inputs through load_database below
         self.outputs = self._carried_outputs()
+        if not Path(self.output_path).exists():  # a run that queues nothing hands on an empty queue, not no file
+            self._save_to_disk("output")
 
     # -- inputs
     def load_database(self) -> list[dict[str, Any]]:

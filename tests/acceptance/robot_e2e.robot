@@ -13,7 +13,7 @@ Library             OperatingSystem
 Library             Process
 Library             RPA.JSON
 Library             resources/E2ELibrary.py
-Library             InvoiceLibrary
+Library             InvoiceLibrary    ledger=${WORK}${/}state${/}invoice-ledger.jsonl
 Resource            resources/dovecot.resource
 
 Suite Setup         Run The Robot Twice Over A Generated Inbox

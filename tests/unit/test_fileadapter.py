@@ -132,3 +132,11 @@ def test_an_item_left_without_its_file_by_a_kill_is_dropped_and_made_again(paths
     second = producer(trigger, queue, monkeypatch)
     assert [i["payload"]["item_key"] for i in second.outputs] == ["b"]
     assert [i["payload"]["item_key"] for i in json.loads(queue.read_text())] == ["b"]
+
+
+def test_a_producer_run_that_queues_nothing_hands_on_an_empty_queue_not_a_missing_file(paths, monkeypatch, tmp_path):
+    trigger, queue = paths
+    producer(trigger, queue, monkeypatch)
+    assert json.loads(queue.read_text()) == []
+    c = consumer(queue, tmp_path / "done.json", monkeypatch)
+    assert c.load_payload(take_all(c)[0]) == {}
