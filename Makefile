@@ -54,8 +54,10 @@ dryrun: setup
 	$(ROBOT) --dryrun --rpa --output NONE --report NONE --log NONE robot_tasks tests/acceptance
 
 # The suites start Dovecot and Tryton themselves; Tryton is stopped afterwards, pass or fail.
+# Then every output is scanned for secrets and personal identifiers in clear (a finding fails the target).
 acceptance: setup tryton
-	rc=0; $(ROBOT) --outputdir output/acceptance tests/acceptance || rc=$$?; bash scripts/tryton/stop.sh || true; exit $$rc
+	rc=0; $(ROBOT) --outputdir output/acceptance tests/acceptance || rc=$$?; bash scripts/tryton/stop.sh || true; \
+	$(PY) scripts/scan_secrets.py output/acceptance || [ $$rc -ne 0 ] || rc=1; exit $$rc
 
 unit: setup
 	$(PY) -m pytest -q tests/unit
