@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)/keywords
 
-.PHONY: setup tryton model demo test lint unit libdoc dryrun acceptance bench bench-keying evaluate-dev clean
+.PHONY: setup tryton model demo test lint unit libdoc dryrun acceptance bench bench-keying bench-queue evaluate-dev clean
 
 ## set-up -------------------------------------------------------------------------------------
 setup: $(VENV)/.installed
@@ -68,6 +68,12 @@ bench: setup
 
 bench-keying: setup tryton
 	$(PY) scripts/bench_keying.py --count 20
+
+# generated mails -> the real producer -> PostgreSQL queue -> N = 1, 2, 4 real consumers (rules, dry-run keying);
+# `make bench-queue MAILS=200` for a shorter run. Starts the project's PostgreSQL (scripts/postgres.sh), leaves it up.
+MAILS ?= 1000
+bench-queue: setup
+	$(PY) scripts/bench_queue.py --mails $(MAILS) --consumers 1 2 4
 
 # `make evaluate-dev EXTRACTOR=rules` for the rule baseline; auto = the model when one is built
 EXTRACTOR ?= auto
