@@ -41,3 +41,9 @@ class InvoiceLibrary(DynamicCore):
                                   report_dir=report_dir or None, review_dir=review_dir or None,
                                   ledger=ledger or None)
         DynamicCore.__init__(self, load_components(self.ctx))
+        try:  # carries out rpaframework's protect_keywords: Open Mailbox's arguments stay out of the log at TRACE
+            from RPA.core.logger import RobotLogListener
+
+            self.ROBOT_LIBRARY_LISTENER = RobotLogListener()
+        except ImportError:  # pragma: no cover - rpaframework is a dependency of the library
+            pass

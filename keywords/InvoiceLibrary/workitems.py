@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from invoicebot.masking import mask_text
-from invoicebot.report import AttachmentRecord, MailRecord, RunReport
+from invoicebot.masking import mask_data, mask_text
+from invoicebot.report import AttachmentRecord, MailRecord, RunReport, default_state_dir
 from invoicebot.review import safe_name
 from robot.api import logger
 from robot.api.deco import keyword
@@ -56,6 +56,15 @@ def attachment_payload(saved: Any, message: Any = None) -> dict[str, Any]:
     if _get(saved, "status") == "skipped" and str(reason).startswith("duplicate"):
         payload["duplicate_of"] = reason
     return payload
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (0600), folders created (0700)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)
 
 
 def is_queueable(saved: Any) -> bool:
@@ -145,7 +154,12 @@ class WorkItemKeywords(Component):
 
     @keyword
     def save_invoice_result(self, invoice: Any, path: str) -> str:
-        """Writes an extraction result as JSON (the real values, for the next robot or system) and returns the path.
+        """Writes an extraction result as JSON for the next robot or system and returns the path.
+
+        The file at ``path`` lies with the run's artifacts (a Control Room uploads them), so IBAN, tax ids and
+        the vendor's address in it are masked; the result with every value in clear is written beside the
+        robot's state (``INVOICEBOT_STATE_DIR``, default ``var/state``, under ``results/``, readable by its owner
+        only), where the keying step and `Import Review Corrections` of this installation find it.
 
         | =Arguments= | =Description= |
         | ``invoice`` | The result of `Extract Invoice Fields`. |
@@ -154,15 +168,18 @@ class WorkItemKeywords(Component):
         Example:
         | ${json} =    `Save Invoice Result`    ${invoice}    ${OUTPUT_DIR}/done/${payload}[item_key].json
 
-        Fails when the file cannot be written.
+        Fails when either file cannot be written.
         """
         result = to_result(invoice)
         target = Path(path)
+        full = default_state_dir() / "results" / target.name
         try:
+            write_private(full, json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+            target.write_text(json.dumps(mask_data(result.to_dict()), indent=2, ensure_ascii=False), encoding="utf-8")
         except OSError as exc:
-            raise InvoiceRobotError(f"cannot write the invoice result {target}: {exc.strerror}") from exc
+            raise InvoiceRobotError(f"cannot write the invoice result {exc.filename or target}: {exc.strerror}; "
+                                    "check free space and permissions") from exc
         return str(target)
 
     @keyword

@@ -123,6 +123,11 @@ class Document:
     pages: list[Page] = field(default_factory=list)
     sha256: str = ""
 
+    def __repr__(self) -> str:
+        # what Robot logs of a Document (TRACE: arguments and return values): never its words, which hold IBANs
+        return (f"Document(path={self.path!r}, media_type={self.media_type!r}, pages={len(self.pages)}, "
+                f"words={sum(len(p.words) for p in self.pages)}, sha256={self.sha256[:12]!r})")
+
     @property
     def words(self) -> list[Word]:
         return [w for p in self.pages for w in p.words]

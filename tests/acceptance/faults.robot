@@ -34,22 +34,22 @@ The Mail Server Stopped During Intake Loses No Mail
     ...    INBOX empty, every document queued once.
     ${dir} =    Set Variable    ${WORK}${/}imap
     Remove Directory    ${dir}    recursive=${True}
-    ${manifest}    ${password} =    Start Dovecot With A Vault Secret    ${dir}    ${IMAP_PORT}    ${IMAP_USER}
+    ${manifest}    ${login} =    Start Dovecot With A Vault Secret    ${dir}    ${IMAP_PORT}    ${IMAP_USER}
     ...    ${MAILS}    ${SEED}
     Import Library    ${CURDIR}/resources/KillLoop.py    ${dir}    ${dir}${/}inbox    AS    Imap
-    Imap.Use Mailbox    ${dir}${/}vault.json    ${dir}${/}dovecot${/}tls${/}cert.pem
+    Imap.Use Mailbox    ${login}[vault]    ${login}[cafile]
     ${faulty} =    Imap.Run With Fault    producer    3    bash    scripts/dovecot.sh    crash
-    ...    env=${{ {"INVOICEBOT_DOVECOT_DIR": r"${dir}${/}dovecot", "INVOICEBOT_IMAP_PORT": "${IMAP_PORT}"} }}
+    ...    env=${{ {"INVOICEBOT_DOVECOT_DIR": $login["state"], "INVOICEBOT_IMAP_PORT": "${IMAP_PORT}"} }}
     Should Not Be Equal As Integers    ${faulty}[rc]    0    the producer passed with its mail server gone
-    Run Dovecot    ${dir}    ${IMAP_PORT}    start
+    Run Dovecot    ${IMAP_PORT}    start
     ${again} =    Imap.Run    producer
     Should Be Equal As Integers    ${again}[rc]    0    the rerun failed; see ${again}[out]
-    ${counts} =    Run Dovecot    ${dir}    ${IMAP_PORT}    count    ${IMAP_USER}
+    ${counts} =    Run Dovecot    ${IMAP_PORT}    count    ${IMAP_USER}
     Should Match Regexp    ${counts}    (?m)^INBOX 0$
     ${handled} =    Evaluate    sum(int(n) for n in re.findall(r"(?m)^(?:Processed|Review) (\\d+)$", $counts))    modules=re
     Should Be Equal As Integers    ${handled}    ${MAILS}    mails lost or doubled on the server: ${counts}
     Imap.Every Document Should Be Queued Once    ${manifest}
-    [Teardown]    Run Dovecot    ${dir}    ${IMAP_PORT}    stop
+    [Teardown]    Run Dovecot    ${IMAP_PORT}    stop
 
 A Full Output Disk Loses No Attachment
     [Documentation]    The queue, attachments and run report on a disk with room for a few documents; the producer

@@ -209,5 +209,6 @@ Sum Of Values
 Load Manifest
     [Arguments]    ${folder}=${INBOX}
     ${text} =    Get File    ${folder}/manifest.json
-    ${manifest} =    Evaluate    json.loads($text)    modules=json
+    # masked when logged (TRACE logs return values): the manifest holds the documents' IBANs and tax ids
+    ${manifest} =    Evaluate    InvoiceLibrary.base.MaskedDict(json.loads($text))    modules=json,InvoiceLibrary.base
     RETURN    ${manifest}

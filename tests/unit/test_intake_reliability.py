@@ -235,3 +235,20 @@ def test_a_mail_or_item_recorded_again_by_a_rerun_counts_once(tmp_path):
     report.add_attachment(AttachmentRecord(file_name="a.pdf", decision="done", reason="keyed", item_id="i1"))
     s = report.summary()
     assert (s["mails"], s["attachments"], s["done"], s["failed"]) == (1, 1, 1, 0)
+
+
+def test_the_done_result_handed_on_with_the_artifacts_holds_no_iban_or_tax_id_in_clear(tmp_path, monkeypatch):
+    from invoicebot.schema import ExtractedField, ExtractionResult
+    from InvoiceLibrary import InvoiceLibrary
+
+    monkeypatch.setenv("INVOICEBOT_STATE_DIR", str(tmp_path / "state"))
+    iban, tax = "DE89370400440532013000", "DE811907980"
+    result = ExtractionResult(document="a.pdf", fields={
+        "iban": ExtractedField(iban, 0.9), "vendor_tax_id": ExtractedField(tax, 0.9),
+        "total_amount": ExtractedField("119.00", 0.9)})
+    lib = InvoiceLibrary(report_dir=str(tmp_path / "report"))
+    path = lib.save_invoice_result(result, str(tmp_path / "output" / "done" / "att-1.json"))
+    handed = Path(path).read_text()
+    assert iban not in handed and tax not in handed and "119.00" in handed
+    kept = tmp_path / "state" / "results" / "att-1.json"
+    assert iban in kept.read_text() and oct(kept.stat().st_mode & 0o777) == "0o600"

@@ -24,7 +24,9 @@ def generate_inbox(folder: str, count: int = 50, seed: int = 11) -> dict[str, An
     manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
     kinds = Counter(m["kind"] for m in manifest["mails"])
     logger.info(f"{manifest['count']} mails: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
-    return manifest
+    from InvoiceLibrary.base import MaskedDict
+
+    return MaskedDict(manifest)  # Robot logs return values at TRACE: the manifest holds IBANs and tax ids
 
 
 def read_work_items(path: str) -> list[dict[str, Any]]:
@@ -122,3 +124,12 @@ def files_should_not_contain_secrets(manifest: dict, *paths: str) -> None:
     if leaks:
         raise AssertionError("secrets in clear:\n" + "\n".join(leaks))
     logger.info(f"{len(secrets)} IBANs/tax ids looked for in {len(paths)} file(s): none in clear")
+
+
+def files_should_not_hold_the_vault_password(vault: str, secret: str, *paths: str) -> None:
+    """The password of ``secret`` in the FileSecrets ``vault`` is in none of ``paths`` (read here, never logged)."""
+    password = json.loads(Path(vault).read_text(encoding="utf-8"))[secret]["password"]
+    leaks = [p for p in paths if password in Path(p).read_text(encoding="utf-8", errors="replace")]
+    if leaks:
+        raise AssertionError("the mailbox password is in clear in: " + ", ".join(leaks))
+    logger.info(f"the mailbox password is in none of {len(paths)} file(s)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,7 +44,9 @@ class KillLoop:
         self.extra_vars: list[str] = []
         self.work = Path(work)
         self.inbox = Path(inbox)
-        self.state = self.work / "state"
+        # the robot's state folder is its own, not an output of the run: outside the suite's output folder
+        self.state = ROOT / "var" / "test-state" / f"{self.work.name}-{abs(hash(str(self.work))) % 10**8}"
+        shutil.rmtree(self.state, ignore_errors=True)
         self.queue = self.work / "work-items" / "producer" / "work-items.json"
         self.done = self.work / "work-items" / "consumer" / "work-items.json"
         self.min_confidence = min_confidence
