@@ -48,7 +48,10 @@ Why pgqueuer and not procrastinate (both maintained, both PostgreSQL-only, both 
   the worker) and a ``failed`` status.
 - Dependencies. pgqueuer: pydantic, anyio, typer (the project has them), croniter, pydantic-settings, tabulate,
   uvloop; procrastinate: attrs, asgiref, croniter, python-dateutil, psycopg-pool. Even.
-The item itself (payload, files, state, attempts, exception) is this module's table beside pgqueuer's.
+Against pgqueuer: its ``Queries`` are async only (driven here synchronously over a blocking driver, see
+:func:`_run`), and its ``attempts`` count ``retry_job`` calls, not the takes over of a stale job; so the takes
+are counted in this module's item table (payload, files, state, attempts, exception) beside pgqueuer's job
+table, and pgqueuer's ``dedupe_key`` keeps at most one live job per item.
 
 CLI: ``python -m InvoiceLibrary.workqueue status QUEUE...`` prints the items per state, ``dead QUEUE`` the
 dead items with their reason, ``requeue QUEUE`` offers dead and APPLICATION-failed items again.
