@@ -273,3 +273,41 @@ def test_tiff_frame_without_dimensions_is_corrupt(documents, tmp_path, reader_se
     path = tmp_path / "no_width.tif"
     path.write_bytes(data.ljust(200, b"\x00") + b"\x80" * 64)
     _refused(path, reader_settings, CorruptDocument, "damaged", "send it again")
+
+
+def _deflated_pdf(tmp_path, name: str, size: int, *, image_side: int = 0):
+    import zlib
+
+    comp = zlib.compressobj(9)
+    fill = b"\xff" if image_side else b" "
+    body = b"".join(comp.compress(fill * (1 << 20)) for _ in range(size >> 20)) + comp.flush()
+    flate = b"<< %s/Length %d /Filter /FlateDecode >>\nstream\n" % (
+        b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
+        % (image_side, image_side) if image_side else b"", len(body)) + body + b"\nendstream"
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %s /Resources << %s >> >>" % (
+        (b"5 0 R", b"/XObject << /Im1 6 0 R >>") if image_side else (b"6 0 R", b""))
+    draw = b"q 595 0 0 842 0 0 cm /Im1 Do Q"
+    path = tmp_path / name
+    path.write_bytes(_pdf_of([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Count 1 /Kids [4 0 R] >>",
+                              _FONT, page, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(draw), draw), flate]))
+    return path
+
+
+def test_pdf_compression_bomb_is_refused_before_it_is_inflated(tmp_path, reader_settings):
+    # 40 KB that inflate to 40 MB of page content (the fuzzer's bombs: 1 GB from 1 MB, which took gigabytes and
+    # aborted the process under a memory cap); the file was read as a blank page
+    path = _deflated_pdf(tmp_path, "bomb.pdf", 40 << 20)
+    assert path.stat().st_size < 100_000
+    _refused(path, reader_settings, FileTooLarge, "inflates to more than 16,777,216 bytes", "compression bomb")
+
+
+def test_pdf_image_that_inflates_past_the_pixel_limit_is_refused(tmp_path, reader_settings):
+    # a 2,048 x 2,048 image (4 MiB inflated) under a limit of 1 million pixels (3 MB at 3 bytes a pixel)
+    path = _deflated_pdf(tmp_path, "image_bomb.pdf", 4 << 20, image_side=2048)
+    settings = dataclasses.replace(reader_settings, max_image_pixels=1_000_000)
+    _refused(path, settings, ImageTooLarge, "an image in this PDF inflates", "INVOICEBOT_MAX_IMAGE_PIXELS")
+
+
+def test_pdf_with_ordinary_flate_streams_passes_the_bomb_check(documents, reader_settings):
+    doc = read_document(documents.text_pdf(seed=1, pages=2), reader_settings)
+    assert [p.source for p in doc.pages] == ["text", "text"]

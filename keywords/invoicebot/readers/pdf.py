@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import time
 import unicodedata
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ import pypdfium2.raw as pdfium_c
 from pdfplumber.utils.text import WordExtractor
 
 from invoicebot.config import ReaderSettings
-from invoicebot.errors import CorruptDocument, EncryptedDocument, ImageTooLarge, TooManyPages
+from invoicebot.errors import CorruptDocument, EncryptedDocument, FileTooLarge, ImageTooLarge, TooManyPages
 from invoicebot.readers.grouping import RawWord, build_words
 from invoicebot.readers.ocr import ocr_image, ocr_raw
 from invoicebot.schema import Page, Word
@@ -69,6 +71,50 @@ def open_pdfium(data: bytes, path: Path, settings: ReaderSettings) -> pdfium.Pdf
             path=str(path),
         )
     return doc
+
+
+#: How much one Flate stream that is not an image (page content, a font, an object stream: pdfminer parses them in
+#: Python) may inflate to.  An invoice's page content is some kilobytes; a scan's is a line.
+MAX_INFLATED_STREAM_BYTES = 16 * 1024 * 1024
+#: An image stream may inflate to this many bytes per pixel of the reader's pixel limit (RGB).
+_IMAGE_BYTES_PER_PIXEL = 3
+_STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+_FEED = 64 * 1024
+
+
+def check_inflated_sizes(data: bytes, path: Path, settings: ReaderSettings) -> None:
+    """Refuse a compression bomb before any parser inflates it: every Flate stream is inflated here into nothing,
+    1 MiB at a time, and counted against its limit (a 1 MB file could otherwise make gigabytes of page content that
+    pdfminer holds in memory, or an image that PDFium decodes in full, and abort the process)."""
+    image_limit = _IMAGE_BYTES_PER_PIXEL * settings.max_image_pixels
+    for m in _STREAM_START.finditer(data):
+        head = data[max(0, m.start() - 2048): m.start()]
+        head = head[head.rfind(b"obj") + 1:]  # the stream's own dictionary (after "N 0 obj")
+        if b"/Fl" not in head:  # /FlateDecode, or its abbreviation /Fl
+            continue
+        image = b"/Image" in head
+        limit = image_limit if image else MAX_INFLATED_STREAM_BYTES
+        inflater = zlib.decompressobj()
+        total, pos = 0, m.end()
+        while pos < len(data) and not inflater.eof:
+            feed = data[pos:pos + _FEED]
+            pos += _FEED
+            while feed and not inflater.eof:  # past the end, the rest stays in unconsumed_tail: stop there
+                try:
+                    total += len(inflater.decompress(feed, 1 << 20))
+                except zlib.error:  # broken data: the parsers report it, or read around it
+                    feed, pos = b"", len(data)
+                    break
+                if total > limit:
+                    what = "an image" if image else "a stream"
+                    cls = ImageTooLarge if image else FileTooLarge
+                    raise cls(
+                        f"{path}: {what} in this PDF inflates to more than {limit:,} bytes from "
+                        f"{pos - m.end():,} compressed (a compression bomb?); ask the sender for an ordinary PDF"
+                        + (", or raise INVOICEBOT_MAX_IMAGE_PIXELS if the file is trusted" if image else ""),
+                        path=str(path),
+                    )
+                feed = inflater.unconsumed_tail
 
 
 def open_pdfplumber(data: bytes, path: Path) -> pdfplumber.PDF:
@@ -355,6 +401,7 @@ def read_pdf(data: bytes, path: Path, settings: ReaderSettings, *, ocr_images: b
     pdfminer finds beyond those (objects outside the page tree) are not read."""
     doc = open_pdfium(data, path, settings)
     try:
+        check_inflated_sizes(data, path, settings)
         try:
             pdf = open_pdfplumber(data, path)
         except CorruptDocument as exc:
