@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)/keywords
 
-.PHONY: setup tryton model demo test lint unit libdoc dryrun acceptance bench bench-keying bench-queue evaluate-dev clean
+.PHONY: setup tryton model demo test lint unit libdoc dryrun acceptance bench fuzz bench-keying bench-queue evaluate-dev clean
 
 ## set-up -------------------------------------------------------------------------------------
 setup: $(VENV)/.installed
@@ -65,6 +65,11 @@ unit: setup
 ## measurements ----------------------------------------------------------------------------------
 bench: setup
 	$(VENV)/bin/invoicebot bench
+
+# hostile inputs (issue 19): 10,000 PDFs, images, zips, mails and XML files, each in its own child process;
+# fails on a traceback, a hang, a crash or a peak over 2 GB (results in output/fuzz, `--replay ID` for one)
+fuzz: setup
+	$(VENV)/bin/invoicebot fuzz --count 10000 --seed 0 --jobs 2 --out output/fuzz -q
 
 bench-keying: setup tryton
 	$(PY) scripts/bench_keying.py --count 20

@@ -169,6 +169,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _preload(engine, corpus) -> None:
+    """Load here what every child would load again: the mail intake, Pillow's plugins, and what the engine loads
+    on its first document (month names of every language, pdfminer's lazily imported parts)."""
+    from PIL import Image
+
+    from invoicebot.mail import parse_message
+
+    Image.init()
+    with tempfile.TemporaryDirectory(prefix="invoicebot-fuzz-warm-") as tmp:
+        path = Path(tmp) / corpus.pdfs[0][0]
+        path.write_bytes(corpus.pdfs[0][1])
+        engine.process(path)
+    parse_message(corpus.mails[0][1])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.count < 0 or args.jobs < 1:
@@ -180,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
 
     corpus = build_corpus()
     engine = Engine("rules")
+    _preload(engine, corpus)
     if args.ocr == "real":
         from invoicebot.readers.ocr import resolve_languages
 

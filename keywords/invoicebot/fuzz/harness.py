@@ -145,7 +145,8 @@ def run_mail(engine, raw: bytes, work: Path, ref: str) -> dict[str, Any]:
     except MailError as exc:
         return {"code": exc.code, "message": str(exc)[:500]}
     taken = [s for s in saved if s.status == "saved"]
-    out: dict[str, Any] = {"code": OK, "attachments": len(msg.attachments), "saved": len(taken),
+    # REJECTED: the mail was handled, but no document in it was taken (every part skipped, with its reason)
+    out: dict[str, Any] = {"code": OK if taken else "REJECTED", "attachments": len(msg.attachments), "saved": len(taken),
                            "skipped": sorted({s.reason.split(":")[0][:60] for s in saved if s.status != "saved"})[:10]}
     escaped = _safe_inside(folder, [s.path for s in taken]) + _files_outside(work, folder)
     if escaped:
@@ -209,6 +210,8 @@ def child_main(inp: FuzzInput, work: Path, result_path: Path, engine, limits: Li
         fd = os.open(work / "stderr.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
+        # Python's streams too (under pytest they are capture objects without a file descriptor)
+        sys.stdout = sys.stderr = os.fdopen(fd, "w", buffering=1, encoding="utf-8", errors="replace")
         faulthandler.enable(sys.stderr)
         capture = _Capture()
         root = logging.getLogger()

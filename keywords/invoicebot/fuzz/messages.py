@@ -12,6 +12,7 @@ import functools
 import io
 import random
 import struct
+import warnings
 import zipfile
 
 from .documents import _deflated
@@ -27,7 +28,8 @@ def _pdf(corpus: Corpus, rng: random.Random) -> bytes:
 
 def _zip(members: list[tuple[str, bytes]], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression) as zf:
+    with warnings.catch_warnings(), zipfile.ZipFile(buf, "w", compression) as zf:
+        warnings.simplefilter("ignore", UserWarning)  # duplicate names are what some kinds want
         for name, data in members:
             info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
             info.compress_type = compression
