@@ -25,6 +25,8 @@ ${IMAP_USER}        robot@invoicebot.test
 ${MAILS}            8
 ${SEED}             31
 ${INVOICES}         5
+${KEYING_INVOICES}    8
+${KEYING_KILLS}      6
 
 
 *** Test Cases ***
@@ -115,6 +117,21 @@ Chromium Killed While Keying Keys Every Invoice Once
     ${stored} =    Supplier Invoices    reference_prefix=${run}-
     Tryton Should Hold Each Once    ${stored}    ${invoices}
 
+
+The Keying Robot Killed At Random Points Keys Every Invoice Once
+    [Documentation]    The keying robot and its browser SIGKILLed at seeded random moments after an invoice was done
+    ...    (in the next form, its save, read-back or release), run again each time: each invoice in Tryton once.
+    [Setup]    Start Tryton
+    ${run} =    Evaluate    "R" + __import__("uuid").uuid4().hex[:8].upper()
+    ${dir} =    Set Variable    ${WORK}${/}kill-keying-${run}
+    ${invoices} =    Make Test Invoices    ${KEYING_INVOICES}    ${run}
+    ${items} =    Write Keying Items    ${invoices}    ${dir}${/}items.json
+    ${runs} =    Keying Kill Loop    ${items}    ${dir}    ${KEYING_KILLS}    ${SEED}
+    ${killed} =    Evaluate    sum(1 for r in $runs if r["killed"])
+    Should Be True    ${killed} >= 3    only ${killed} keying runs were killed mid-work
+    Every Item Should Be Done Once    ${items}
+    ${stored} =    Supplier Invoices    reference_prefix=${run}-
+    Tryton Should Hold Each Once    ${stored}    ${invoices}
 
 *** Keywords ***
 Start Tryton

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -144,3 +145,38 @@ def copy_off_disk(src: str, dest: str) -> None:
     import shutil
 
     shutil.copytree(src, dest, dirs_exist_ok=True)
+
+
+def keying_kill_loop(items: str, folder: str, kills: int, seed: int) -> list[dict[str, Any]]:
+    """Run the keying robot over ``items`` ``kills`` times, each run SIGKILLed (with its browser) at a seeded random
+    moment after its next invoice was done (0 to 4 s later: in the middle of the next form, of its save, of its
+    read-back or of its release), then once to the end. Returns what each run did."""
+    rnd = random.Random(int(seed))
+    runs = []
+    for n in range(1, int(kills) + 1):
+        out = str(Path(folder) / f"run{n:02d}")
+        before = sum(r["state"] == "COMPLETED" for r in journal_of(items))
+        proc = start_keying_worker(items, out)
+        try:
+            wait_until(lambda b=before: sum(r["state"] == "COMPLETED" for r in journal_of(items)) > b,
+                       "the next invoice done", 600, proc)
+        except AssertionError:
+            if proc.poll() is None:
+                raise
+            runs.append({"run": n, "killed": False, "rc": proc.returncode})
+            break  # nothing left to key
+        delay = rnd.uniform(0, 4)
+        time.sleep(delay)
+        killed = proc.poll() is None
+        if killed:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        kill_browsers_under(out)
+        done = sum(r["state"] == "COMPLETED" for r in journal_of(items))
+        runs.append({"run": n, "killed": killed, "delay_s": round(delay, 2), "done": done})
+        logger.info(f"keying run {n}: {'killed' if killed else 'ended'} {delay:.2f} s after an invoice; {done} done")
+    final = start_keying_worker(items, str(Path(folder) / "final"))
+    rc = wait_for_worker(final)
+    if rc != 0:
+        raise AssertionError(f"the final keying run failed (rc {rc}); see {folder}/final/log.html")
+    return runs
