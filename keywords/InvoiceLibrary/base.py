@@ -107,7 +107,7 @@ class LibraryContext:
         hangs or crashes a reader library fails its keyword with ``MEMORY_LIMIT``, ``TIMEOUT`` or
         ``WORKER_CRASHED``, and the robot goes on.  The model is loaded once, in that process."""
         if "engine" not in self.cache:
-            from invoicebot.isolation import IsolatedEngine
+            from invoicebot.isolation import EngineRecipe, IsolatedEngine
             from invoicebot.pipeline import Engine
 
             kwargs: dict[str, Any] = {}
@@ -118,7 +118,8 @@ class LibraryContext:
                 from invoicebot.vocabulary import load_vocabulary
 
                 kwargs["vocabulary"] = load_vocabulary(self.vocabulary_dir)
-            self.cache["engine"] = IsolatedEngine(Engine(self.extractor, **kwargs))
+            recipe = EngineRecipe(self.extractor, model_dir=self.model_dir, vocabulary_dir=self.vocabulary_dir)
+            self.cache["engine"] = IsolatedEngine(Engine(self.extractor, **kwargs), recipe=recipe)
         return self.cache["engine"]
 
     def output_path(self, explicit: str | None, configured: str | None, sub: str) -> Path:

@@ -24,12 +24,14 @@ import os
 import pickle
 import resource
 import signal
+import sys
 import time
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from .config import IsolationSettings
+from .config import IsolationSettings, ReaderSettings
 from .errors import ConfigError, DocumentError, InvoiceBotError
 from .schema import Document, ExtractionResult
 
@@ -39,9 +41,16 @@ log = logging.getLogger(__name__)
 START_TIMEOUT_S = 600.0
 #: How often the parent looks at a busy child (its memory, whether it still lives).
 POLL_S = 0.02
-#: The address space of the child may grow by this many times the budget of one document: a hard stop behind
-#: the watch on its resident memory, which a sudden allocation could outrun.
-BACKSTOP = 1.5
+#: The address space of the child may grow by twice the budget of one document and this many MB more: a hard
+#: stop behind the watch on its resident memory, which a sudden allocation could outrun.  Address space is not
+#: memory: torch reserves some for its threads and kernels that it never fills (a 300 MB budget with only 1.5
+#: times it on top refused ordinary documents to the model).
+BACKSTOP_EXTRA_MB = 512
+
+
+def backstop_bytes(budget_mb: int) -> int:
+    """How much the child's address space may grow over its size at rest (``RLIMIT_AS``)."""
+    return (2 * budget_mb + BACKSTOP_EXTRA_MB) * 1024 * 1024
 
 
 class DocumentLimitError(DocumentError):
@@ -105,16 +114,58 @@ def process_context():
     return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
 
 
+def _fork_is_unsafe() -> bool:
+    """Whether this process runs torch's thread pool (a robot that trained the model): a forked child that uses
+    torch then waits forever on a lock of a thread that fork did not copy (measured: a matrix product hangs)."""
+    if "torch" not in sys.modules:
+        return False
+    threads = proc_status_kb().get("Threads")
+    return threads is None or threads > 1
+
+
+@dataclass(frozen=True)
+class EngineRecipe:
+    """What builds an ``Engine`` in a fresh (spawned) process: an Engine itself does not travel by pickle (its
+    vocabulary's label tries come back different, and the fields with them)."""
+
+    extractor: str = "auto"
+    settings: ReaderSettings | None = None
+    model_dir: str | None = None
+    vocabulary_dir: str | None = None
+
+    def __call__(self):
+        from .pipeline import Engine
+        from .vocabulary import load_vocabulary
+
+        vocabulary = load_vocabulary(self.vocabulary_dir) if self.vocabulary_dir else None
+        return Engine(self.extractor, settings=self.settings, model_dir=self.model_dir, vocabulary=vocabulary)
+
+
+def engine_context(recipe: EngineRecipe | None = None):
+    """Fork (``process_context``), except where that is unsafe and a recipe can build the engine in a fresh
+    process instead: then spawn."""
+    context = process_context()
+    if context.get_start_method() != "fork" or not _fork_is_unsafe():
+        return context
+    if recipe is None:
+        log.warning("torch runs threads in this process and nothing says how to build the engine in a fresh one: "
+                    "its process is forked anyway; the model may hang in it")
+        return context
+    log.info("torch runs threads in this process: the engine's process is spawned afresh rather than forked")
+    return multiprocessing.get_context("spawn")
+
+
 # --- memory of a process, from /proc (Linux) ------------------------------------------------------------------
 
 def proc_status_kb(pid: int | str = "self") -> dict[str, int]:
-    """``VmSize``, ``VmRSS``, ``VmHWM`` ... of a process in kB; empty where /proc is missing or the process gone."""
+    """``VmSize``, ``VmRSS``, ``VmHWM`` ... of a process in kB, and its ``Threads``; empty where /proc is missing
+    or the process gone."""
     out: dict[str, int] = {}
     try:
         with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
             for line in fh:
                 key, _, rest = line.partition(":")
-                if key.startswith("Vm") and rest.strip().endswith("kB"):
+                if key.startswith("Vm") and rest.strip().endswith("kB") or key == "Threads":
                     out[key] = int(rest.split()[0])
     except (OSError, ValueError):
         return {}
@@ -146,8 +197,19 @@ def _limit_arenas() -> None:
         pass
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (a parent killed by SIGKILL closes no pipe to a child
+    that is busy, or stuck)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _set_memory_limit(budget_mb: int) -> int | None:
-    """Limit this process's address space to its size now plus ``BACKSTOP`` times ``budget_mb``: the limit in
+    """Limit this process's address space to its size now plus ``backstop_bytes(budget_mb)``: the limit in
     bytes, or None where there is none (no budget, or no /proc to measure the size)."""
     global _active_budget_mb
     if budget_mb <= 0:
@@ -157,7 +219,7 @@ def _set_memory_limit(budget_mb: int) -> int | None:
     if size_kb is None:
         log.warning("no /proc/self/status here: the memory limit of INVOICEBOT_MAX_MEMORY_MB is not enforced")
         return None
-    limit = size_kb * 1024 + int(BACKSTOP * budget_mb * 1024 * 1024)
+    limit = size_kb * 1024 + backstop_bytes(budget_mb)
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
@@ -229,8 +291,10 @@ def _warm_up(engine) -> None:
     model's threads and their memory arenas) is loaded before the memory limit is measured."""
     from .schema import Page, Word
 
-    words = [Word(text, (72 + 90 * i, 72, 150 + 90 * i, 84), 1, line=0)
-             for i, text in enumerate(("Invoice", "No.", "4711", "Total", "99.00", "EUR"))]
+    lines = ("Northwind Office Supplies Ltd", "Invoice number: 4711", "Invoice date: 2024-05-01",
+             "Due date: 2024-05-31", "Subtotal 83.19 EUR", "VAT 19% 15.81 EUR", "Total due: 99.00 EUR")
+    words = [Word(text, (72 + 60 * i, 72 + 16 * n, 126 + 60 * i, 84 + 16 * n), 1, source="ocr", line=n)
+             for n, line in enumerate(lines) for i, text in enumerate(line.split())]
     try:
         engine.extract(Document(path="warm-up", media_type="image/png", pages=[Page(1, 595, 842, "ocr", words)]))
     except Exception as exc:  # noqa: BLE001 - a warm-up only: the first document will say what is wrong
@@ -256,6 +320,7 @@ def _child(conn: Connection, engine, budget_mb: int, warm: str | None, fresh_cac
         os.setpgrp()  # its own process group: a kill takes the OCR processes it started too
     except OSError:
         pass
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which stops this child
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the handler of the parent (Robot's waits for a second one)
     _limit_arenas()
@@ -319,8 +384,8 @@ class IsolatedEngine:
     """``Engine``'s ``read`` / ``classify`` / ``extract`` / ``process`` run in one persistent child process under
     the limits of ``IsolationSettings`` (default: from the environment).
 
-    ``engine``: an ``Engine`` (built here, it reaches the child by fork or pickle; the model is loaded in the
-    child) or a callable that builds one in the child.  ``warm``: a document the child handles before it counts as
+    ``engine``: an ``Engine`` built here (it reaches the child by fork; the model is loaded in the child).
+    ``recipe``: what builds the same engine in a spawned child, where forking is unsafe (``engine_context``).  ``warm``: a document the child handles before it counts as
     started.  ``fresh_cache``: forget the model's encoded strings before each step (benchmarks).
 
     ``process`` never raises for a document (limits end in the result's ``error``); the other three raise an
@@ -328,12 +393,13 @@ class IsolatedEngine:
     A child that failed, was killed or hit the memory limit is started again on the next call."""
 
     def __init__(self, engine: Any, limits: IsolationSettings | None = None, *, warm: str | Path | None = None,
-                 fresh_cache: bool = False, mp_context=None):
+                 fresh_cache: bool = False, mp_context=None, recipe: EngineRecipe | None = None):
         self.engine = engine
+        self.recipe = recipe
         self.limits = limits or IsolationSettings.from_env()
         self.warm = str(warm) if warm else None
         self.fresh_cache = fresh_cache
-        self._mp = mp_context or process_context()
+        self._mp = mp_context or engine_context(recipe)
         self._proc = None
         self._conn: Connection | None = None
         self._busy: tuple[str, Any, float] | None = None  # (op, what, started)
@@ -358,8 +424,10 @@ class IsolatedEngine:
             return self
         self._forget()
         parent, child = self._mp.Pipe()
+        forked = self._mp.get_start_method() == "fork"
+        engine = self.engine if forked or self.recipe is None else self.recipe  # a spawned child builds its own
         proc = self._mp.Process(target=_child, name="invoicebot-engine", daemon=True,
-                                args=(child, self.engine, self.limits.max_memory_mb, self.warm, self.fresh_cache))
+                                args=(child, engine, self.limits.max_memory_mb, self.warm, self.fresh_cache))
         proc.start()
         child.close()  # only the child holds its end: its death reads as the end of the pipe here
         self._proc, self._conn = proc, parent

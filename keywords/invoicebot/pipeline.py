@@ -18,7 +18,7 @@ from . import rules
 from .candidates import DocumentContext, build_context, under_credit_note_reference
 from .config import MODELS_DIR, IsolationSettings, ReaderSettings
 from .errors import DocumentError, InvoiceBotError
-from .isolation import POLL_S, IsolatedEngine, error_result, memory_limit_error
+from .isolation import POLL_S, EngineRecipe, IsolatedEngine, error_result, memory_limit_error
 from .isolation import process_context as process_context  # bench.py and others take it from here
 from .readers import read_document
 from .rules import classify_by_rules
@@ -203,8 +203,9 @@ class EnginePool:
     def start(self) -> EnginePool:
         if not self._engines:
             engine = Engine(self.extractor, settings=self.settings, model_dir=self.model_dir)
-            self._engines = [IsolatedEngine(engine, self.limits, warm=self.warm, fresh_cache=self.fresh_cache)
-                             for _ in range(self.workers)]
+            recipe = EngineRecipe(self.extractor, self.settings, str(self.model_dir) if self.model_dir else None)
+            self._engines = [IsolatedEngine(engine, self.limits, warm=self.warm, fresh_cache=self.fresh_cache,
+                                            recipe=recipe) for _ in range(self.workers)]
         try:
             for e in self._engines:
                 e.start()

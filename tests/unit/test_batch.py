@@ -21,6 +21,15 @@ def _same(a, b) -> dict:
     return d
 
 
+@pytest.fixture(autouse=True)
+def forked(monkeypatch):
+    """The fakes below reach the engine's processes by fork (torch's threads, started by other tests of the session,
+    would have them spawned without the fakes: ``isolation.engine_context``)."""
+    from invoicebot import isolation
+
+    monkeypatch.setattr(isolation, "_fork_is_unsafe", lambda: False)
+
+
 @pytest.fixture()
 def batch(documents, tmp_path):
     """Four text PDFs of different vendors and a file that is not a document."""
