@@ -2,18 +2,25 @@
 
 A hostile or broken document can need gigabytes (a compression bomb), hang a C library, or make one abort.
 Read in the process of a batch or of a robot, it takes that process down with it.  ``IsolatedEngine`` runs an
-``Engine`` in one persistent child process instead (the model and vocabulary loaded once, at its start):
+``Engine`` in one persistent child process instead (the model and vocabulary loaded once, at its start, then a
+warm-up on a few words):
 
-* after the engine is loaded and warmed up, the child limits its address space to its size then plus
-  ``IsolationSettings.max_memory_mb`` (``RLIMIT_AS``), so the limit counts only what one document takes; a
-  document over it raises ``MemoryError`` there, which ends as ``MEMORY_LIMIT``, and the child starts afresh;
-* the parent waits at most ``IsolationSettings.doc_timeout_s`` for each step, else kills the child
-  (``TIMEOUT``) and starts another for the next document;
+* memory: the parent watches the child's resident memory (``/proc/<pid>/status``, every ``POLL_S``) and stops
+  it when one document has added more than ``IsolationSettings.max_memory_mb`` (``INVOICEBOT_MAX_MEMORY_MB``,
+  default 1536) to what it had when the document came: ``MEMORY_LIMIT``.  Behind that watch the child limits its
+  own address space (``RLIMIT_AS``) to its size after the warm-up plus ``backstop_bytes``, so an allocation too
+  fast for the watch fails there: a ``MemoryError`` is ``MEMORY_LIMIT`` too, a C library that aborts on it is
+  ``MEMORY_LIMIT`` where the child was near the limit, else ``WORKER_CRASHED``;
+* time: the parent waits at most ``IsolationSettings.doc_timeout_s`` (``INVOICEBOT_DOC_TIMEOUT_S``, default 120)
+  for each step, then kills the child and its OCR processes (``TIMEOUT``);
 * a child that dies (a crash in a reader library, the system's out-of-memory killer) costs its document a
-  ``WORKER_CRASHED`` result (``MEMORY_LIMIT`` where it died at the limit), never the caller.
+  ``WORKER_CRASHED`` result, never the caller.
 
-``EnginePool`` (``pipeline.py``) runs several of these workers for a batch.  The child records its peak memory
-for each step (``VmHWM`` of ``/proc/self/status``, reset before each step): ``IsolatedEngine.last_peak_mb``.
+A child that was stopped, died or hit the memory limit is started again for the next document.  The child's log
+records come back with each answer and are logged by the caller.  It is forked (it shares the engine built in the
+caller), or spawned where torch runs threads in the caller (``engine_context``).  ``EnginePool`` (``pipeline.py``)
+runs several of these for a batch.  The child records its peak memory for each step (``VmHWM``, reset before each
+step): ``IsolatedEngine.last_peak_mb``.
 """
 
 from __future__ import annotations
@@ -385,8 +392,9 @@ class IsolatedEngine:
     the limits of ``IsolationSettings`` (default: from the environment).
 
     ``engine``: an ``Engine`` built here (it reaches the child by fork; the model is loaded in the child).
-    ``recipe``: what builds the same engine in a spawned child, where forking is unsafe (``engine_context``).  ``warm``: a document the child handles before it counts as
-    started.  ``fresh_cache``: forget the model's encoded strings before each step (benchmarks).
+    ``recipe``: what builds the same engine in a spawned child, where forking is unsafe (``engine_context``).
+    ``warm``: a document the child handles before it counts as started.  ``fresh_cache``: forget the model's
+    encoded strings before each step (benchmarks).
 
     ``process`` never raises for a document (limits end in the result's ``error``); the other three raise an
     ``InvoiceBotError``: the engine's own, or ``MemoryLimitExceeded`` / ``DocumentTimeout`` / ``WorkerCrashed``.
