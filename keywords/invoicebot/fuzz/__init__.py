@@ -112,6 +112,9 @@ def summarize(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
             "over_memory": sum(bool(r.get("over_memory")) for r in rows),
             "peak_rss_mb_max": max(mem), "peak_rss_mb_p95": _p95(mem),
             "slowest_s": max(r["wall_s"] for r in rows),
+            # mails the intake could not parse, caught by its last-resort handler (not a traceback: the mail goes
+            # to a person with the exception's name; listed so that the parser can learn them)
+            "intake_catch_all": [r["id"] for r in rows if any("cannot be parsed (" in p for p in r.get("problems", []))],
         }
     failures = [r["id"] for r in results if r["code"] in FAILURES or r.get("over_memory")]
     return {"inputs": len(results), "seconds": round(seconds, 1),
@@ -131,6 +134,10 @@ def format_table(summary: dict[str, Any]) -> str:
     lines.append(f"{summary['inputs']} inputs in {summary['seconds']} s ({summary['inputs_per_s']} inputs/s); "
                  f"peak memory of one input {summary['peak_rss_mb_max']:.0f} MB (limit {MEMORY_FAIL_MB} MB); "
                  f"{len(summary['failures'])} failures")
+    caught = [i for s in summary["families"].values() for i in s.get("intake_catch_all", [])]
+    if caught:
+        lines.append(f"{len(caught)} mails went to a person through the intake's catch-all (an exception while "
+                     "parsing): " + " ".join(caught[:10]))
     if summary["failures"]:
         lines.append("failures (replay with --replay ID): " + " ".join(summary["failures"][:30]))
     return "\n".join(lines)

@@ -234,13 +234,39 @@ def pdf_junk_around(rng, corpus):
     return name, data
 
 
+_NUMBERS = [b"0", b"-0", b"1", b"-1", b"1e38", b"-1e38", b"3.4e38", b"1e-30", b"99999999999", b".", b"-.", b"nan",
+            b"12", b"595", b"842", b"0.0001", b"-842"]
+
+
+def _op(rng: random.Random) -> bytes:
+    n = lambda: rng.choice(_NUMBERS)  # noqa: E731
+    text = b"(" + rng.choice([b"Invoice", b"Total 24.00 EUR", b"INV-2024-0042", b"\\000\\377", b"", b"a" * 500]) + b")"
+    return rng.choice([
+        b"%s %s %s %s %s %s Tm %s Tj" % (n(), n(), n(), n(), n(), n(), text),
+        b"/F1 %s Tf %s Tj" % (n(), text), b"/F9 12 Tf %s Tj" % text, b"%s Tz %s Tj" % (n(), text),
+        b"%s TL T* %s '" % (n(), text), b"%s %s %s \"" % (n(), n(), text), b"[%s %s %s] TJ" % (text, n(), text),
+        b"%s %s Td %s Tj" % (n(), n(), text), b"%s %s %s %s %s %s cm" % (n(), n(), n(), n(), n(), n()),
+        b"%s Tc %s Tw %s Ts %s Tr" % (n(), n(), n(), rng.choice([b"0", b"3", b"7", b"99"])),
+        b"q", b"Q", b"BT", b"ET", b"/Im9 Do", b"BX /X 1 2 3 zz EX", b"%s %s %s %s re f" % (n(), n(), n(), n()),
+        b"BI /W %s /H %s /BPC 8 /CS /G ID " % (n(), n()) + rng.randbytes(rng.randint(0, 40)) + b" EI",
+        b"%s %s d0" % (n(), n()), b"/GS1 gs", b"/P <</MCID 0>> BDC %s Tj EMC" % text, b"%s Tj" % text,
+    ])
+
+
+def pdf_content_ops(rng, corpus):
+    """Page content made of text operators with extreme operands (zero or huge matrices and font sizes, NaN,
+    missing fonts, inline images, unbalanced q/Q and BT/ET): text boxes of every odd shape reach the word builder."""
+    ops = [b"BT /F1 11 Tf 60 780 Td"] + [_op(rng) for _ in range(rng.randint(5, 120))] + [b"ET"]
+    return "ops.pdf", one_page_pdf(stream(b"\n".join(ops)), rng)
+
+
 PDF_KINDS = {
     "bitflip": (pdf_bitflip, 10), "tokens": (pdf_splice_tokens, 10), "truncate": (pdf_truncate, 8),
     "lines": (pdf_lines, 8), "havoc": (pdf_havoc, 10), "crossover": (pdf_crossover, 4),
     "broken-xref": (pdf_broken_xref, 8), "huge-sizes": (pdf_huge_sizes, 8), "deep-nesting": (pdf_deep_nesting, 4),
     "2000-pages": (pdf_2000_pages, 2), "page-tree": (pdf_page_tree_cycle, 4), "flate-bomb": (pdf_flate_bomb, 1),
     "bad-filters": (pdf_bad_filters, 4), "bad-encrypt": (pdf_bad_encrypt, 3), "bad-fonts": (pdf_bad_fonts, 4),
-    "junk-around": (pdf_junk_around, 4),
+    "junk-around": (pdf_junk_around, 4), "content-ops": (pdf_content_ops, 10),
 }
 
 # -------------------------------------------------------------------------------------------- images

@@ -145,8 +145,12 @@ def run_mail(engine, raw: bytes, work: Path, ref: str) -> dict[str, Any]:
     except MailError as exc:
         return {"code": exc.code, "message": str(exc)[:500]}
     taken = [s for s in saved if s.status == "saved"]
+    # PROBLEMS: the intake sends the mail to a person with its reasons (too large, too deep, cannot be parsed);
     # REJECTED: the mail was handled, but no document in it was taken (every part skipped, with its reason)
-    out: dict[str, Any] = {"code": OK if taken else "REJECTED", "attachments": len(msg.attachments), "saved": len(taken),
+    problems = list(getattr(msg, "problems", []))
+    code = "PROBLEMS" if problems else OK if taken else "REJECTED"
+    out: dict[str, Any] = {"code": code, "problems": [p[:300] for p in problems[:5]],
+                           "attachments": len(msg.attachments), "saved": len(taken),
                            "skipped": sorted({s.reason.split(":")[0][:60] for s in saved if s.status != "saved"})[:10]}
     escaped = _safe_inside(folder, [s.path for s in taken]) + _files_outside(work, folder)
     if escaped:
