@@ -9,8 +9,9 @@
 
 Prints, per N: items, wall seconds (first consumer start to last exit, Robot start-up included), throughput
 (items per second of wall time), p50/p95 seconds per item (from taking an item to its release, as the queue
-recorded them), the speed-up against the first N and the 1-minute load average before the run (other work
-on the machine shows there), beside the machine's core count. The project's
+recorded them), the speed-up against the first N, the CPU seconds per item that the consumers and their
+children used (PostgreSQL's own not included; a figure that other work on the machine does not inflate) and
+the 1-minute load average before the run (other work on the machine shows there), beside the core count. The project's
 PostgreSQL is started (scripts/postgres.sh, idempotent) and left running. Prints numbers, asserts nothing.
 
     .venv/bin/python scripts/bench_queue.py --mails 1000 --consumers 1 2 4
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -85,6 +87,7 @@ def consume(admin: QueueAdmin, source: str, n: int, work: Path, run: str, extrac
     queue = f"{run}-n{n}"
     count = admin.copy_queue(source, queue)
     load = os.getloadavg()[0]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     procs = [subprocess.Popen(robot(work / f"n{n}" / f"consumer-{i}", "robot_tasks/consumer.robot",
                                     f"EXTRACTOR:{extractor}"),
@@ -92,13 +95,15 @@ def consume(admin: QueueAdmin, source: str, n: int, work: Path, run: str, extrac
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(n)]
     rcs = [p.wait() for p in procs]
     wall = time.perf_counter() - start
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the consumers and the processes they waited for
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     secs = item_seconds(admin, queue)
     states = admin.counts(queue)
     with admin.connection.cursor() as cur:
         cur.execute("SELECT coalesce(exception_code, 'done'), count(*) FROM invoicebot_workitems WHERE queue = %s "
                     "GROUP BY 1", (queue,))
         outcomes = Counter(dict(cur.fetchall()))
-    return {"n": n, "load": load, "items": count, "wall": wall, "secs": secs, "states": states, "rcs": rcs,
+    return {"n": n, "load": load, "cpu": cpu, "items": count, "wall": wall, "secs": secs, "states": states, "rcs": rcs,
             "queue": queue, "outcomes": outcomes}
 
 
@@ -135,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         cores = os.cpu_count()
         print(f"\nqueue benchmark: {args.mails} mails, {queued} items, extractor {args.extractor}, "
               f"dry-run keying, on {cores} cores (PostgreSQL on the same machine)")
-        print("| consumers | items | wall s | items/s | p50 s/item | p95 s/item | speed-up | load before |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| consumers | items | wall s | items/s | p50 s/item | p95 s/item | speed-up | CPU s/item | load before |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         base = None
         for r in results:
             tput = r["items"] / r["wall"] if r["wall"] else 0.0
@@ -144,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             p50 = statistics.median(r["secs"]) if r["secs"] else float("nan")
             p95 = percentile(r["secs"], 0.95) if r["secs"] else float("nan")
             print(f"| {r['n']} | {r['items']} | {r['wall']:.1f} | {tput:.2f} | {p50:.3f} | {p95:.3f} | "
-                  f"{tput / base:.2f}x | {r['load']:.1f} |")
+                  f"{tput / base:.2f}x | {r['cpu'] / max(r['items'], 1):.3f} | {r['load']:.1f} |")
     finally:
         if not args.keep:
             admin.purge(*queues)
