@@ -118,8 +118,9 @@ class LibraryContext:
                 from invoicebot.vocabulary import load_vocabulary
 
                 kwargs["vocabulary"] = load_vocabulary(self.vocabulary_dir)
+            engine = Engine(self.extractor, **kwargs)
             recipe = EngineRecipe(self.extractor, model_dir=self.model_dir, vocabulary_dir=self.vocabulary_dir)
-            self.cache["engine"] = IsolatedEngine(Engine(self.extractor, **kwargs), recipe=recipe)
+            self.cache["engine"] = IsolatedEngine(engine, recipe=recipe if recipe.builds(engine) else None)
         return self.cache["engine"]
 
     def output_path(self, explicit: str | None, configured: str | None, sub: str) -> Path:

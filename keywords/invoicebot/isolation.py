@@ -140,6 +140,12 @@ class EngineRecipe:
     model_dir: str | None = None
     vocabulary_dir: str | None = None
 
+    @staticmethod
+    def builds(engine: Any) -> bool:
+        """Whether a recipe makes an engine of this kind (the pipeline's own, not a stand-in of a test)."""
+        kind = type(engine)
+        return kind.__module__ == "invoicebot.pipeline" and kind.__qualname__ == "Engine"
+
     def __call__(self):
         from .pipeline import Engine
         from .vocabulary import load_vocabulary

@@ -71,10 +71,10 @@ def test_a_process_that_cannot_start_says_why(batch, monkeypatch):
     def broken(self, *args, **kwargs):
         raise ConfigError("the vocabulary file resources/vocabulary/x.yaml is broken")
 
-    monkeypatch.setattr(pipeline.Engine, "__init__", broken)  # the engine is built before any process starts
-    with pytest.raises(ConfigError, match="^the vocabulary file"):
-        list(process_many(batch, workers=2, extractor="rules"))
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline.Engine, "__init__", broken)  # the engine is built before any process starts
+        with pytest.raises(ConfigError, match="^the vocabulary file"):
+            list(process_many(batch, workers=2, extractor="rules"))
 
     def no_model(self):
         raise RuntimeError("libtorch_cpu.so: cannot open shared object file")
