@@ -311,3 +311,17 @@ def test_pdf_image_that_inflates_past_the_pixel_limit_is_refused(tmp_path, reade
 def test_pdf_with_ordinary_flate_streams_passes_the_bomb_check(documents, reader_settings):
     doc = read_document(documents.text_pdf(seed=1, pages=2), reader_settings)
     assert [p.source for p in doc.pages] == ["text", "text"]
+
+
+def test_pdf_predictor_with_a_hundred_million_columns_is_corrupt(tmp_path, reader_settings):
+    # 1 KB whose /DecodeParms declare 99,999,999 columns of 4 colours: pdfminer allocated 900 MB for the predictor's
+    # row (and a MemoryError under a tighter cap) before it found the data broken; PDFium then drew a blank page
+    import zlib
+
+    body = zlib.compress(b"\x02" + b"a" * 100)
+    content = b"<< /Length %d /Filter /FlateDecode /DecodeParms << /Predictor 15 /Columns 99999999 /Colors 4 >> >>" \
+        b"\nstream\n%s\nendstream" % (len(body), body)
+    path = tmp_path / "predictor.pdf"
+    path.write_bytes(_pdf_of([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Count 1 /Kids [4 0 R] >>",
+                              _FONT, _page(), content]))
+    _refused(path, reader_settings, CorruptDocument, "predictor declares 99,999,999 columns", "send it again")

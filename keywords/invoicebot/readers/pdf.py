@@ -80,6 +80,10 @@ MAX_INFLATED_STREAM_BYTES = 16 * 1024 * 1024
 _IMAGE_BYTES_PER_PIXEL = 3
 _STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
 _FEED = 64 * 1024
+#: A PNG or TIFF predictor's /Columns is an image's width or an xref stream's few fields: 99,999,999 columns of
+#: 4 colours made pdfminer allocate 900 MB for a 1 KB file.
+_COLUMNS = re.compile(rb"/Columns\s+(\d{7,})")
+_MAX_PREDICTOR_COLUMNS = 1_000_000
 
 
 def check_inflated_sizes(data: bytes, path: Path, settings: ReaderSettings) -> None:
@@ -87,6 +91,9 @@ def check_inflated_sizes(data: bytes, path: Path, settings: ReaderSettings) -> N
     1 MiB at a time, and counted against its limit (a 1 MB file could otherwise make gigabytes of page content that
     pdfminer holds in memory, or an image that PDFium decodes in full, and abort the process)."""
     image_limit = _IMAGE_BYTES_PER_PIXEL * settings.max_image_pixels
+    for m in _COLUMNS.finditer(data):  # pdfminer allocates a predictor's row before it reads a byte
+        if int(m.group(1)) > _MAX_PREDICTOR_COLUMNS:
+            raise _corrupt(path, f"a stream's predictor declares {int(m.group(1)):,} columns")
     for m in _STREAM_START.finditer(data):
         head = data[max(0, m.start() - 2048): m.start()]
         head = head[head.rfind(b"obj") + 1:]  # the stream's own dictionary (after "N 0 obj")
