@@ -104,3 +104,20 @@ def test_an_xml_entity_that_reads_a_file_is_caught(tmp_path, monkeypatch):
     assert main(["--count", "1", "--families", "xml", "--out", str(out), "-q"]) == 1
     result = json.loads(next((out / "results").glob("*.json")).read_text(encoding="utf-8"))
     assert result["code"] == "UNSAFE" and "a file outside the input was read" in result["message"]
+
+
+def test_the_time_bound_stops_starting_inputs(tmp_path, capsys):
+    out = tmp_path / "fuzz"
+    assert main(["--count", "1000", "--seconds", "0", "--out", str(out), "-q"]) == 0
+    summary = _summary(out)
+    assert summary["inputs"] == 0 and summary["planned"] == 1000 and summary["stopped"] == "stopped after 0 s"
+    assert "0 of 1000 inputs run" in capsys.readouterr().out
+
+
+def test_guided_mode_runs_a_reader_under_atheris(tmp_path, capsys):
+    pytest.importorskip("atheris")
+    out = tmp_path / "fuzz"
+    assert main(["--guided", "image", "--seconds", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "guided image:" in printed and "0 crashes" in printed, printed
+    assert list((out / "guided" / "image" / "corpus").iterdir())  # the seeds, and what libFuzzer kept

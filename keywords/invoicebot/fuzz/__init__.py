@@ -172,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stub (default): pages are rendered and written for Tesseract but not read, so that "
                    "thousands of inputs fit in minutes; real: run Tesseract")
     p.add_argument("--replay", metavar="ID", action="append", help="run only these inputs again (repeatable)")
+    p.add_argument("--guided", choices=("pdf", "image", "mail"),
+                   help="coverage-guided instead (atheris, optional): fuzz this reader for --seconds (default 60)")
+    p.add_argument("--replay-file", type=Path, action="append", help="with --guided: run a saved crash-* again")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the table")
     return p
 
@@ -201,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     from .seeds import build_corpus
 
     corpus = build_corpus()
+    if args.guided:
+        from .guided import run_guided
+
+        found = run_guided(args.guided, seconds=args.seconds or 60.0, out=args.out, seed=args.seed,
+                           memory_mb=args.memory_mb, timeout_s=args.timeout, corpus=corpus, replay=args.replay_file)
+        return 2 if found < 0 else int(found > 0)
     engine = Engine("rules")
     _preload(engine, corpus)
     if args.ocr == "real":
