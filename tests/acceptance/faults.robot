@@ -12,6 +12,8 @@ Library             Process
 Library             resources/E2ELibrary.py
 Library             resources/Faults.py
 Library             ${CURDIR}/../../scripts/tryton/TrytonCheck.py
+Library             resources/KillLoop.py    ${WORK}${/}imap    ${WORK}${/}imap${/}inbox    AS    Imap
+Library             resources/KillLoop.py    ${WORK}${/}disk    ${WORK}${/}disk${/}inbox    AS    Disk
 Resource            resources/dovecot.resource
 
 Test Tags           acceptance    faults
@@ -38,7 +40,6 @@ The Mail Server Stopped During Intake Loses No Mail
     Remove Directory    ${dir}    recursive=${True}
     ${manifest}    ${login} =    Start Dovecot With A Vault Secret    ${dir}    ${IMAP_PORT}    ${IMAP_USER}
     ...    ${MAILS}    ${SEED}
-    Import Library    ${CURDIR}/resources/KillLoop.py    ${dir}    ${dir}${/}inbox    AS    Imap
     Imap.Use Mailbox    ${login}[vault]    ${login}[cafile]
     ${faulty} =    Imap.Run With Fault    producer    3    bash    scripts/dovecot.sh    crash
     ...    env=${{ {"INVOICEBOT_DOVECOT_DIR": $login["state"], "INVOICEBOT_IMAP_PORT": "${IMAP_PORT}"} }}
@@ -60,7 +61,6 @@ A Full Output Disk Loses No Attachment
     Remove Directory    ${dir}    recursive=${True}
     ${manifest} =    Generate Inbox    ${dir}${/}inbox    ${MAILS}    ${SEED}
     Mount Small Disk    ${dir}${/}small    48
-    Import Library    ${CURDIR}/resources/KillLoop.py    ${dir}    ${dir}${/}inbox    AS    Disk
     Disk.Put Outputs Under    ${dir}${/}small
     ${full} =    Disk.Run    producer
     Should Not Be Equal As Integers    ${full}[rc]    0    the producer passed although its disk was full
