@@ -14,7 +14,10 @@ children used (PostgreSQL's own not included; a figure that other work on the ma
 the 1-minute load average before the run (other work on the machine shows there), beside the core count. The project's
 PostgreSQL is started (scripts/postgres.sh, idempotent) and left running. Prints numbers, asserts nothing.
 
-    .venv/bin/python scripts/bench_queue.py --mails 1000 --consumers 1 2 4
+    .venv/bin/python scripts/bench_queue.py --mails 1000 --consumers 1 2 4 [--queue-only]
+
+``--queue-only`` adds a table of the queue alone: the same items taken, read, answered and released by N plain
+Python processes, no Robot and no extraction (what the queue costs per item, and how that part scales).
 """
 
 from __future__ import annotations
@@ -107,6 +110,48 @@ def consume(admin: QueueAdmin, source: str, n: int, work: Path, run: str, extrac
             "queue": queue, "outcomes": outcomes}
 
 
+def _take_all(queue: str) -> None:
+    from InvoiceLibrary.workqueue import PostgresAdapter, QueueConfig
+    from RPA.Robocorp.WorkItems import EmptyQueue, State
+
+    adapter = PostgresAdapter(QueueConfig.from_env({"INVOICEBOT_QUEUE_INPUT": queue, "INVOICEBOT_QUEUE_WAIT": "0"}))
+    while True:
+        try:
+            item = adapter.reserve_input()
+        except EmptyQueue:
+            break
+        adapter.load_payload(item)
+        for name in adapter.list_files(item):
+            adapter.get_file(item, name)
+        adapter.create_output(item, {"from": item})
+        adapter.release_input(item, State.DONE)
+    adapter.close()
+
+
+def queue_overhead(admin: QueueAdmin, source: str, ns: list[int], run: str) -> None:
+    """The queue alone: N plain Python processes take, read (payload and file), answer and release every item."""
+    from multiprocessing import get_context
+
+    print("\nthe queue alone (take, read payload and file, one output, release; no work), same items:")
+    print("| consumers | items | wall s | items/s | speed-up |")
+    print("|---:|---:|---:|---:|---:|")
+    base = None
+    for n in ns:
+        queue = f"{run}-q{n}"
+        count = admin.copy_queue(source, queue)
+        start = time.perf_counter()
+        procs = [get_context("spawn").Process(target=_take_all, args=(queue,)) for _ in range(n)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+        wall = time.perf_counter() - start
+        done = admin.counts(queue)["COMPLETED"]
+        admin.purge(queue, f"{queue}.done")
+        base = base or count / wall
+        print(f"| {n} | {done}/{count} | {wall:.1f} | {count / wall:.0f} | {count / wall / base:.2f}x |")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--mails", type=int, default=1000, help="generated mails (default 1000)")
@@ -114,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--extractor", default="rules", help="rules (default), model or auto")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--keep", action="store_true", help="keep the work folder and the queues")
+    p.add_argument("--queue-only", action="store_true",
+                   help="after the robots, also time the queue alone (no Robot, no extraction) for each N")
     args = p.parse_args(argv)
 
     subprocess.run(["bash", str(ROOT / "scripts" / "postgres.sh"), "start"], check=True)
@@ -150,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
             p95 = percentile(r["secs"], 0.95) if r["secs"] else float("nan")
             print(f"| {r['n']} | {r['items']} | {r['wall']:.1f} | {tput:.2f} | {p50:.3f} | {p95:.3f} | "
                   f"{tput / base:.2f}x | {r['cpu'] / max(r['items'], 1):.3f} | {r['load']:.1f} |")
+        if args.queue_only:
+            queue_overhead(admin, source, args.consumers, run)
     finally:
         if not args.keep:
             admin.purge(*queues)
