@@ -35,6 +35,7 @@ import shutil
 import tempfile
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -268,8 +269,8 @@ def sanitize_file_name(name: str, media_type: str = "", max_bytes: int = 150) ->
 def _header(msg: EmailMessage, name: str) -> str:
     try:
         value = msg.get(name)
-    except Exception:  # a malformed header the parser could not model
-        value = msg.get_all(name, failobj=[""])[0] if hasattr(msg, "get_all") else ""
+    except Exception:  # a malformed header the parser could not model (get_all would parse it again): its raw text
+        value = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), "") if hasattr(msg, "raw_items") else ""
     if value is None:
         return ""
     return re.sub(r"\s+", " ", str(value)).strip()
@@ -457,13 +458,13 @@ class _Walker:
             self.out.append(zatt)
             return
         zf = zipfile.ZipFile(io.BytesIO(zatt.data))
-        members = [i for i in zf.infolist() if not i.is_dir()]
+        members = [i for i in zf.infolist() if not i.filename.endswith("/")]  # is_dir() fails on a nameless member
         for info in members:
             origin = f"{zatt.origin} > {zatt.original_name or zatt.file_name} > {info.filename}"
             try:
                 with zf.open(info) as fh:
                     data = fh.read(min(budget[0], info.file_size) + 1)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
                 self.out.append(
                     Attachment(
                         sanitize_file_name(info.filename),
@@ -512,7 +513,7 @@ class _Walker:
             infos = zf.infolist()
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             return f"not a readable zip archive ({exc})"
-        files = [i for i in infos if not i.is_dir()]
+        files = [i for i in infos if not i.filename.endswith("/")]
         if len(files) > lim.max_members:
             return f"{len(files)} members, more than the limit of {lim.max_members}"
         for i in infos:

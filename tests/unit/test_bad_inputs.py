@@ -325,3 +325,69 @@ def test_pdf_predictor_with_a_hundred_million_columns_is_corrupt(tmp_path, reade
     path.write_bytes(_pdf_of([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Count 1 /Kids [4 0 R] >>",
                               _FONT, _page(), content]))
     _refused(path, reader_settings, CorruptDocument, "predictor declares 99,999,999 columns", "send it again")
+
+
+# --- mails found by `invoicebot fuzz` (zip family, --guided mail): one bad part cost the whole mail -------------
+
+
+def _mail_with_zip(zip_bytes: bytes) -> bytes:
+    import base64
+
+    from invoicebot.fuzz.mutate import build_pdf
+
+    pdf = build_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Count 1 /Kids [4 0 R] >>", _FONT,
+                     _page(), _CONTENT])
+    return (b'From: Vendor <billing@vendor.example>\r\nSubject: Invoices\r\nMessage-ID: <zip@vendor.example>\r\n'
+            b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b0"\r\n\r\n'
+            b'--b0\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n'
+            b'Content-Disposition: attachment; filename="good.pdf"\r\n\r\n' + base64.encodebytes(pdf) +
+            b'\r\n--b0\r\nContent-Type: application/zip\r\nContent-Transfer-Encoding: base64\r\n'
+            b'Content-Disposition: attachment; filename="more.zip"\r\n\r\n' + base64.encodebytes(zip_bytes) +
+            b"\r\n--b0--\r\n")
+
+
+def _zip_of(members: list[tuple[str, bytes]]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members:
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+def _taken_and_skipped(raw: bytes):
+    from invoicebot.mail import parse_message
+
+    message = parse_message(raw)
+    assert not message.problems, message.problems  # the mail is read, not sent to a person as unparseable
+    return [a.file_name for a in message.documents], {a.file_name: a.skip_reason for a in message.skipped}
+
+
+def test_zip_with_a_damaged_deflate_stream_is_skipped_and_the_mail_read():
+    # bit flips in a member's compressed data: zipfile raised zlib.error (not BadZipFile) out of the zip expansion
+    data = bytearray(_zip_of([("invoice.pdf", b"%PDF-1.4\n" + bytes(range(256)) * 64)]))
+    start = data.find(b"invoice.pdf") + len("invoice.pdf")
+    data[start + 5: start + 40] = b"\xff" * 35
+    taken, skipped = _taken_and_skipped(_mail_with_zip(bytes(data)))
+    assert taken == ["good.pdf"]
+    assert any(reason.startswith("zip member unreadable") for reason in skipped.values()), skipped
+
+
+def test_zip_with_a_nameless_member_is_skipped_and_the_mail_read():
+    # a member whose name is empty: ZipInfo.is_dir() raised IndexError while the archive was checked
+    taken, skipped = _taken_and_skipped(_mail_with_zip(_zip_of([("", b"%PDF-1.4\n"), ("../x.pdf", b"%PDF-1.4\n")])))
+    assert taken[0] == "good.pdf"
+    assert all("/" not in name for name in taken)
+
+
+@pytest.mark.parametrize("message_id", [b"<@x>", b"<(a)@x>", b"<[@x>", b"<,@x>", b"<:@x>"])
+def test_mail_whose_message_id_the_header_parser_rejects_is_read(message_id):
+    # found by `invoicebot fuzz --guided mail`: email's parser raises IndexError on these, and _header's fallback
+    # (get_all) parsed the header again, out of parse_message
+    from invoicebot.mail import parse_message
+
+    message = parse_message(b"From: a@vendor.example\r\nMessage-ID: " + message_id + b"\r\nSubject: x\r\n\r\nbody")
+    assert message.message_id
+    assert message.sender == "a@vendor.example"

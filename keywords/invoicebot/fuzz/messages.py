@@ -307,7 +307,7 @@ def mail_bodies(rng, corpus):
 
 def mail_headers(rng, corpus):
     """Headers that break parsers: 10,000 addresses, NUL, a 1 MB Subject, garbage dates, folded forever."""
-    how = rng.choice(("addresses", "nul", "subject", "date", "folding", "no-headers"))
+    how = rng.choice(("addresses", "nul", "subject", "date", "folding", "no-headers", "message-id"))
     body = multipart([text_part(), attachment(_pdf(corpus, rng))])
     if how == "addresses":
         head = b"From: " + b", ".join(b"a%d@x.example" % i for i in range(10_000)) + b"\r\n"
@@ -317,6 +317,8 @@ def mail_headers(rng, corpus):
         head = b"Subject: =?utf-8?b?" + base64.b64encode(b"x" * (1 << 20)) + b"?=\r\n"
     elif how == "date":
         head = b"Date: " + rng.choice((b"Mon, 99 Foo 99999 99:99:99 +9999", b"\xff\xfe", b"0", b"-1")) + b"\r\n"
+    elif how == "message-id":  # found by --guided mail: the header parser raises IndexError on these
+        head = b"Message-ID: " + rng.choice((b"<@x>", b"<(a)@x>", b"<[@x>", b"<,@x>", b"<:@x>", b"<>", b"<")) + b"\r\n"
     elif how == "folding":
         head = b"Subject: a\r\n" + b" b\r\n" * 100_000
     else:
