@@ -349,6 +349,21 @@ class _ImapSource:
         self.lib.imap_conn = None
 
 
+def _hand_on_outputs() -> None:
+    """Make the work items created so far visible to consumers where the adapter holds them back (the PostgreSQL
+    queue keeps an output as a draft until its files are in): only then may the ledger count them as queued."""
+    try:
+        from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+
+        workitems = BuiltIn().get_library_instance("RPA.Robocorp.WorkItems")
+    except (ImportError, RuntimeError, RobotNotRunningError):
+        return  # not in a robot run, or no work-item library imported: nothing is held back
+    adapter = getattr(workitems, "_adapter", None)
+    seal = getattr(adapter, "seal", None)
+    if callable(seal):
+        seal()
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -602,6 +617,7 @@ never logs it, but Robot logs argument values at TRACE level: leave it to the va
             raise MailboxNotOpen("no mailbox is open; call Open Mailbox or Open Mail Folder first")
         if attachment.get("status") != "saved":
             return
+        _hand_on_outputs()
         try:
             engine.mark_queued(self._ledger, [attachment["sha256"]])
         except engine.MailError as exc:
