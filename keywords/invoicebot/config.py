@@ -13,14 +13,18 @@ MODELS_DIR = Path(os.environ.get("INVOICEBOT_MODELS", PROJECT_ROOT / "models"))
 VOCABULARY_DIR = RESOURCES_DIR / "vocabulary"
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_number(name: str, default, kind, what: str):
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError as exc:
-        raise ValueError(f"environment variable {name}={raw!r} must be a whole number") from exc
+        raise ValueError(f"environment variable {name}={raw!r} must be {what}") from exc
+
+
+def _env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "a whole number")
 
 
 @dataclass(frozen=True)
@@ -51,13 +55,7 @@ class ReaderSettings:
 
 
 def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"environment variable {name}={raw!r} must be a number of seconds") from exc
+    return _env_number(name, default, float, "a number of seconds")
 
 
 @dataclass(frozen=True)

@@ -98,16 +98,9 @@ def image_bomb_pdf(path: Path, images: int = 4, width: int = 16000) -> Path:
 
 
 def _write_pdf(path: Path, objects: list[bytes]) -> Path:
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(out))
+    from invoicebot.fuzz.mutate import build_pdf
+
+    path.write_bytes(build_pdf(objects))
     return path
 
 
