@@ -59,8 +59,9 @@ acceptance: setup tryton
 	rc=0; $(ROBOT) --outputdir output/acceptance tests/acceptance || rc=$$?; bash scripts/tryton/stop.sh || true; \
 	$(PY) scripts/scan_secrets.py output/acceptance || [ $$rc -ne 0 ] || rc=1; exit $$rc
 
+# The queue's unit tests use the project's PostgreSQL (started here, stopped after; they skip where it is not running).
 unit: setup
-	$(PY) -m pytest -q tests/unit
+	bash scripts/postgres.sh start >/dev/null; rc=0; $(PY) -m pytest -q tests/unit || rc=$$?; bash scripts/postgres.sh stop >/dev/null || true; exit $$rc
 
 ## measurements ----------------------------------------------------------------------------------
 bench: setup
