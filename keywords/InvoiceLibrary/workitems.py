@@ -67,6 +67,20 @@ def write_private(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
+def local_output_holds(key: str) -> bool:
+    """Whether the local output work-items file (FileAdapter) holds a whole item with this ``item_key``; always false
+    with other adapters, whose queue guards this itself."""
+    out = os.environ.get("RPA_OUTPUT_WORKITEM_PATH", "")
+    if not key or not out or not os.environ.get("RPA_WORKITEMS_ADAPTER", "").endswith("FileAdapter"):
+        return False
+    from .fileadapter import WorkItemsFileError, queued_keys
+
+    try:
+        return key in queued_keys(out)
+    except WorkItemsFileError as exc:
+        raise InvoiceRobotError(str(exc)) from exc
+
+
 def is_queueable(saved: Any) -> bool:
     """True for a saved document and for a duplicate (which is queued so that a person sees it)."""
     status = _get(saved, "status")
@@ -201,17 +215,10 @@ class WorkItemKeywords(Component):
             return False
         if _get(attachment, "status") == "saved":
             key = item_key(_get(attachment, "message_id"), _get(attachment, "sha256"))
-            out = os.environ.get("RPA_OUTPUT_WORKITEM_PATH", "")
-            if out and os.environ.get("RPA_WORKITEMS_ADAPTER", "").endswith("FileAdapter"):
-                from .fileadapter import WorkItemsFileError, queued_keys
-
-                try:
-                    if key in queued_keys(out):
-                        logger.info(f"{_get(attachment, 'file_name')}: its work item {key} was queued by an earlier "
-                                    "run; not queued again")
-                        return False
-                except WorkItemsFileError as exc:
-                    raise InvoiceRobotError(str(exc)) from exc
+            if local_output_holds(key):
+                logger.info(f"{_get(attachment, 'file_name')}: its work item {key} was queued by an earlier run; "
+                            "not queued again")
+                return False
         return True
 
     @keyword
@@ -231,15 +238,7 @@ class WorkItemKeywords(Component):
 
         Fails when the local output work-items file is unreadable.
         """
-        out = os.environ.get("RPA_OUTPUT_WORKITEM_PATH", "")
-        if not item_key or not out or not os.environ.get("RPA_WORKITEMS_ADAPTER", "").endswith("FileAdapter"):
-            return False
-        from .fileadapter import WorkItemsFileError, queued_keys
-
-        try:
-            return item_key in queued_keys(out)
-        except WorkItemsFileError as exc:
-            raise InvoiceRobotError(str(exc)) from exc
+        return local_output_holds(item_key)
 
     @keyword
     def record_mail_in_run_report(self, message: Any, attachments: list | None = None, queued: int | None = None,

@@ -361,7 +361,7 @@ class _Walker:
         self.parts += 1
         where = origin or "the mail"
         if self.parts > MAX_MIME_PARTS:
-            if not any("parts" in p for p in self.problems):
+            if self.parts == MAX_MIME_PARTS + 1:  # said once
                 self.problems.append(f"the mail has more than {MAX_MIME_PARTS} MIME parts; only the first were read")
             return
         if depth > MAX_MIME_DEPTH:
@@ -691,15 +691,14 @@ class AttachmentLedger:
                 return
         lines = chunk.split(b"\n")
         complete, tail = lines[:-1], lines[-1]
-        first_line = self._line_count_before()
-        for n, line in enumerate(complete, start=first_line):
+        for n, line in enumerate(complete):
             if not line.strip():
                 continue
             try:
                 self._apply(json.loads(line))
             except (ValueError, TypeError, KeyError) as exc:
                 raise LedgerError(
-                    f"line {n} of the attachment ledger {self.path} is damaged ({exc}); restore the file from a "
+                    f"line {self._line_count_before() + n} of the attachment ledger {self.path} is damaged ({exc}); restore the file from a "
                     "backup, or remove that line (then that attachment may be taken again)",
                     path=str(self.path),
                 ) from exc
@@ -712,6 +711,7 @@ class AttachmentLedger:
                 log.warning("%s: the last line was cut short (a crash while writing?); it is ignored", self.path)
 
     def _line_count_before(self) -> int:
+        """The number of the first line not read yet (for an error message only: it reads what was read)."""
         if self._offset == 0:
             return 1
         with open(self.path, "rb") as fh:
